@@ -1,0 +1,29 @@
+//! Device models for the VMM.
+//!
+//! Nothing here touches KVM: a model sees register reads and writes through
+//! [`BusDevice`], and reports VM-level events (a debug-exit write, a reset
+//! request) through [`StopSink`]. So every model unit-tests on any host.
+
+#![forbid(unsafe_code)]
+
+pub mod bus;
+pub mod legacy;
+#[cfg(test)]
+mod test_util;
+
+pub use bus::{Bus, BusDevice, BusError};
+
+/// Why a device asks the VMM to stop the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+    /// The guest wrote `value` to the debug-exit port.
+    DebugExit(u32),
+    /// The guest asked for a system reset (i8042 command 0xfe).
+    Reset,
+}
+
+/// Receives stop requests from devices; implemented by the VMM.
+pub trait StopSink: Send + Sync {
+    /// Records `request`; the VMM stops the guest as soon as it can.
+    fn request_stop(&self, request: StopRequest);
+}

@@ -1,0 +1,207 @@
+//! ACPI tables (RSDP, XSDT, FADT, DSDT, MADT) built with rust-vmm's
+//! acpi_tables crate and placed in the reserved BIOS area, where both the
+//! PVH start info's `rsdp_paddr` and a legacy RSDP scan find them.
+
+use acpi_tables::fadt::{FADTBuilder, Flags};
+use acpi_tables::madt::{
+    EnabledStatus, IoApic, LocalInterruptController, ProcessorLocalApic, MADT,
+};
+use acpi_tables::rsdp::Rsdp;
+use acpi_tables::sdt::Sdt;
+use acpi_tables::xsdt::XSDT;
+use acpi_tables::Aml;
+use thiserror::Error;
+use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
+
+use crate::layout::{ACPI_TABLES_END, ACPI_TABLES_START, IOAPIC_ADDR, LAPIC_ADDR};
+
+const OEM_ID: [u8; 6] = *b"RVMMKV";
+const OEM_TABLE_ID: [u8; 8] = *b"RVMMTBL ";
+const OEM_REVISION: u32 = 1;
+/// ACPI 6.x DSDT revision.
+const DSDT_REVISION: u8 = 6;
+/// The IOAPIC's ID follows the highest possible local APIC ID.
+const IOAPIC_ID: u8 = 0;
+
+/// Errors placing the tables.
+#[derive(Debug, Error)]
+pub enum AcpiError {
+    /// The tables do not fit the reserved BIOS area.
+    #[error("ACPI tables need {0} bytes, more than the reserved area holds")]
+    TooLarge(u64),
+    /// Guest memory rejected a write.
+    #[error("cannot write ACPI tables: {0}")]
+    Write(#[from] vm_memory::GuestMemoryError),
+}
+
+fn bytes_of(table: &dyn Aml) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    table.to_aml_bytes(&mut bytes);
+    bytes
+}
+
+/// The MADT: one enabled local APIC per vCPU (APIC ID = vCPU index) and the IOAPIC.
+fn madt(cpus: u8) -> MADT {
+    let mut madt = MADT::new(
+        OEM_ID,
+        OEM_TABLE_ID,
+        OEM_REVISION,
+        LocalInterruptController::Address(LAPIC_ADDR as u32),
+    );
+    for id in 0..cpus {
+        madt.add_structure(ProcessorLocalApic::new(id, id, EnabledStatus::Enabled));
+    }
+    madt.add_structure(IoApic::new(IOAPIC_ID, IOAPIC_ADDR as u32, 0));
+    madt
+}
+
+/// Appends tables one after another, 16-byte aligned, from `ACPI_TABLES_START`.
+struct Placer {
+    next: u64,
+    blobs: Vec<(u64, Vec<u8>)>,
+}
+
+impl Placer {
+    fn place(&mut self, bytes: Vec<u8>) -> u64 {
+        let addr = self.next;
+        self.next = (addr + bytes.len() as u64).next_multiple_of(16);
+        self.blobs.push((addr, bytes));
+        addr
+    }
+}
+
+/// Writes the tables for `cpus` vCPUs; returns the RSDP's address.
+pub fn write_acpi_tables<M: GuestMemoryBackend>(
+    mem: &M,
+    cpus: u8,
+) -> Result<GuestAddress, AcpiError> {
+    // The RSDP goes first, 16-byte aligned at the start of the BIOS area.
+    let mut placer = Placer {
+        next: ACPI_TABLES_START + 48,
+        blobs: Vec::new(),
+    };
+    let dsdt = Sdt::new(
+        *b"DSDT",
+        36,
+        DSDT_REVISION,
+        OEM_ID,
+        OEM_TABLE_ID,
+        OEM_REVISION,
+    );
+    let dsdt_addr = placer.place(dsdt.as_slice().to_vec());
+    let fadt = FADTBuilder::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION)
+        .flag(Flags::HwReducedAcpi)
+        .dsdt_64(dsdt_addr)
+        .finalize();
+    let fadt_addr = placer.place(bytes_of(&fadt));
+    let madt_addr = placer.place(bytes_of(&madt(cpus)));
+    let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION);
+    xsdt.add_entry(fadt_addr);
+    xsdt.add_entry(madt_addr);
+    let xsdt_addr = placer.place(bytes_of(&xsdt));
+    if placer.next > ACPI_TABLES_END {
+        return Err(AcpiError::TooLarge(placer.next - ACPI_TABLES_START));
+    }
+
+    let rsdp = GuestAddress(ACPI_TABLES_START);
+    mem.write_slice(&bytes_of(&Rsdp::new(OEM_ID, xsdt_addr)), rsdp)?;
+    for (addr, bytes) in &placer.blobs {
+        mem.write_slice(bytes, GuestAddress(*addr))?;
+    }
+    Ok(rsdp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vm_memory::GuestMemoryMmap;
+
+    fn checksum_ok(bytes: &[u8]) -> bool {
+        bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)) == 0
+    }
+
+    fn read(mem: &GuestMemoryMmap<()>, addr: u64, len: usize) -> Vec<u8> {
+        let mut v = vec![0u8; len];
+        mem.read_slice(&mut v, GuestAddress(addr)).unwrap();
+        v
+    }
+
+    fn u32_at(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    }
+
+    fn u64_at(b: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+    }
+
+    /// Walks RSDP -> XSDT -> tables, checking every checksum; returns the
+    /// table with `signature`.
+    fn find_table(mem: &GuestMemoryMmap<()>, rsdp: GuestAddress, signature: &[u8]) -> Vec<u8> {
+        let r = read(mem, rsdp.0, 36);
+        assert_eq!(&r[..8], b"RSD PTR ");
+        assert!(checksum_ok(&r[..20]) && checksum_ok(&r));
+        let xsdt_addr = u64_at(&r, 24);
+        let xsdt = read(mem, xsdt_addr, u32_at(&read(mem, xsdt_addr, 8), 4) as usize);
+        assert_eq!(&xsdt[..4], b"XSDT");
+        assert!(checksum_ok(&xsdt));
+        let mut found = None;
+        for entry in xsdt[36..].chunks(8) {
+            let addr = u64_at(entry, 0);
+            let len = u32_at(&read(mem, addr, 8), 4) as usize;
+            let table = read(mem, addr, len);
+            assert!(checksum_ok(&table), "{:?}", &table[..4]);
+            if &table[..4] == b"FACP" {
+                let dsdt = read(mem, u64_at(&table, 140), 36);
+                assert_eq!(&dsdt[..4], b"DSDT");
+                assert!(checksum_ok(&dsdt));
+            }
+            if &table[..4] == signature {
+                found = Some(table);
+            }
+        }
+        found.expect("XSDT lists the table")
+    }
+
+    #[test]
+    fn test_acpi_madt_lists_one_lapic_per_cpu_and_the_ioapic() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let rsdp = write_acpi_tables(&mem, 3).unwrap();
+        let madt = find_table(&mem, rsdp, b"APIC");
+        assert_eq!(u32_at(&madt, 36), LAPIC_ADDR as u32);
+        let mut at = 44;
+        let (mut lapic_ids, mut ioapics) = (Vec::new(), 0);
+        while at + 2 <= madt.len() {
+            let (kind, len) = (madt[at], madt[at + 1] as usize);
+            match kind {
+                0 => {
+                    assert_eq!(u32_at(&madt, at + 4) & 1, 1, "enabled");
+                    lapic_ids.push(madt[at + 3]);
+                }
+                1 => {
+                    assert_eq!(u32_at(&madt, at + 4), IOAPIC_ADDR as u32);
+                    ioapics += 1;
+                }
+                _ => panic!("unexpected MADT entry {kind}"),
+            }
+            at += len;
+        }
+        assert_eq!((lapic_ids, ioapics), (vec![0, 1, 2], 1));
+    }
+
+    #[test]
+    fn test_acpi_fadt_is_hardware_reduced() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let rsdp = write_acpi_tables(&mem, 1).unwrap();
+        let fadt = find_table(&mem, rsdp, b"FACP");
+        assert_ne!(u32_at(&fadt, 112) & (1 << 20), 0, "HW_REDUCED_ACPI flag");
+    }
+
+    #[test]
+    fn test_acpi_write_fails_without_bios_area() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x80000)]).unwrap();
+        assert!(matches!(
+            write_acpi_tables(&mem, 1),
+            Err(AcpiError::Write(_))
+        ));
+    }
+}

@@ -1,0 +1,285 @@
+//! Recognises a kernel file by its content and, for ELF, finds where its
+//! loadable segments land, so a too-small guest is reported before loading.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::error::config_error;
+
+/// What a kernel file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelFormat {
+    /// A 64-bit x86 ELF with a PVH entry note.
+    PvhElf(LoadExtent),
+    /// A Linux bzImage (setup header magic "HdrS").
+    BzImage,
+}
+
+/// The guest-physical span of an ELF's PT_LOAD segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadExtent {
+    /// Lowest physical address loaded.
+    pub start: u64,
+    /// One past the highest byte (p_memsz, so .bss included).
+    pub end: u64,
+}
+
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+const ELFCLASS64: u8 = 2;
+const ELFDATA2LSB: u8 = 1;
+const EM_X86_64: u16 = 62;
+const PT_LOAD: u32 = 1;
+const PT_NOTE: u32 = 4;
+const XEN_ELFNOTE_PHYS32_ENTRY: u32 = 18;
+const MAX_NOTES_SIZE: u64 = 64 * 1024;
+const EHDR_SIZE: usize = 64;
+const PHDR_SIZE: u64 = 56;
+const MAX_PHDRS: u16 = 256;
+const BZIMAGE_MAGIC_OFFSET: u64 = 0x202;
+
+/// Opens `path` and tells what kind of kernel it is.
+pub fn inspect_kernel(path: &Path) -> Result<(File, KernelFormat)> {
+    let shown = path.display();
+    let mut file =
+        File::open(path).map_err(|e| config_error(format!("cannot open kernel {shown}: {e}")))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(config_error(format!(
+            "kernel {shown} is a directory, not a file"
+        )));
+    }
+    let format = detect(&mut file)
+        .map_err(|e| config_error(format!("cannot read kernel {shown}: {e}")))?
+        .map_err(|why| config_error(format!("kernel {shown} {why}")))?;
+    Ok((file, format))
+}
+
+/// Reads headers; the inner error says, for the user, why the file is unusable.
+fn detect<F: Read + Seek>(file: &mut F) -> std::io::Result<Result<KernelFormat, String>> {
+    let mut ehdr = [0u8; EHDR_SIZE];
+    let n = read_up_to(file, 0, &mut ehdr)?;
+    if n >= 4 && &ehdr[..4] == ELF_MAGIC {
+        if n < EHDR_SIZE {
+            return Ok(Err("is a truncated ELF file".into()));
+        }
+        return elf_extent(file, &ehdr).map(|r| r.map(KernelFormat::PvhElf));
+    }
+    let mut magic = [0u8; 4];
+    if read_up_to(file, BZIMAGE_MAGIC_OFFSET, &mut magic)? == 4 && &magic == b"HdrS" {
+        return Ok(Ok(KernelFormat::BzImage));
+    }
+    Ok(Err(
+        "is neither an ELF kernel with a PVH note nor a bzImage".into(),
+    ))
+}
+
+fn elf_extent<F: Read + Seek>(
+    file: &mut F,
+    ehdr: &[u8; EHDR_SIZE],
+) -> std::io::Result<Result<LoadExtent, String>> {
+    if ehdr[4] != ELFCLASS64 || ehdr[5] != ELFDATA2LSB {
+        return Ok(Err("is not a 64-bit little-endian ELF".into()));
+    }
+    let machine = u16::from_le_bytes([ehdr[18], ehdr[19]]);
+    if machine != EM_X86_64 {
+        return Ok(Err(format!("is an ELF for machine {machine}, not x86_64")));
+    }
+    let phoff = u64_at(ehdr, 32);
+    let phentsize = u16::from_le_bytes([ehdr[54], ehdr[55]]);
+    let phnum = u16::from_le_bytes([ehdr[56], ehdr[57]]);
+    if u64::from(phentsize) != PHDR_SIZE || phnum == 0 || phnum > MAX_PHDRS {
+        return Ok(Err("has no usable program headers".into()));
+    }
+    let mut extent: Option<LoadExtent> = None;
+    let mut has_pvh_note = false;
+    for i in 0..u64::from(phnum) {
+        let mut phdr = [0u8; PHDR_SIZE as usize];
+        let at = phoff.checked_add(i * PHDR_SIZE);
+        if at.map(|at| read_up_to(file, at, &mut phdr)).transpose()? != Some(phdr.len()) {
+            return Ok(Err("is a truncated ELF file (program headers)".into()));
+        }
+        let p_type = u32::from_le_bytes([phdr[0], phdr[1], phdr[2], phdr[3]]);
+        if p_type == PT_NOTE {
+            has_pvh_note |= has_pvh_entry_note(file, u64_at(&phdr, 8), u64_at(&phdr, 32))?;
+        }
+        if p_type != PT_LOAD {
+            continue;
+        }
+        let (paddr, memsz) = (u64_at(&phdr, 24), u64_at(&phdr, 40));
+        let Some(end) = paddr.checked_add(memsz) else {
+            return Ok(Err(
+                "has a segment that wraps around the address space".into()
+            ));
+        };
+        extent = Some(match extent {
+            None => LoadExtent { start: paddr, end },
+            Some(e) => LoadExtent {
+                start: e.start.min(paddr),
+                end: e.end.max(end),
+            },
+        });
+    }
+    if !has_pvh_note {
+        return Ok(Err(
+            "is an ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)".into(),
+        ));
+    }
+    Ok(extent.ok_or_else(|| "is an ELF with no loadable segment".to_string()))
+}
+
+/// Whether the notes at `offset..offset + size` hold a Xen PHYS32_ENTRY note.
+fn has_pvh_entry_note<F: Read + Seek>(
+    file: &mut F,
+    offset: u64,
+    size: u64,
+) -> std::io::Result<bool> {
+    let mut notes = vec![0u8; usize::try_from(size.min(MAX_NOTES_SIZE)).unwrap_or(0)];
+    let len = read_up_to(file, offset, &mut notes)?;
+    let notes = &notes[..len];
+    let mut at = 0usize;
+    while let Some(header) = notes.get(at..at + 12) {
+        let word =
+            |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let (namesz, descsz, kind) = (word(0) as usize, word(4) as usize, word(8));
+        let name = notes.get(at + 12..at + 12 + namesz).unwrap_or_default();
+        if kind == XEN_ELFNOTE_PHYS32_ENTRY && name == b"Xen\0" {
+            return Ok(true);
+        }
+        at += 12 + namesz.next_multiple_of(4) + descsz.next_multiple_of(4);
+    }
+    Ok(false)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// Reads as much of `buf` as the file has at `offset`.
+fn read_up_to<F: Read + Seek>(file: &mut F, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// The PVH note: "Xen\0", type 18, a 4-byte entry address.
+    fn pvh_note() -> Vec<u8> {
+        let mut n = Vec::new();
+        for w in [4u32, 4, XEN_ELFNOTE_PHYS32_ENTRY] {
+            n.extend_from_slice(&w.to_le_bytes());
+        }
+        n.extend_from_slice(b"Xen\0");
+        n.extend_from_slice(&0x10_0000u32.to_le_bytes());
+        n
+    }
+
+    /// A minimal ELF64 with the given (paddr, memsz) PT_LOADs and a PVH note.
+    fn fake_elf(loads: &[(u64, u64)], machine: u16) -> Vec<u8> {
+        fake_elf_with_note(loads, machine, &pvh_note())
+    }
+
+    fn fake_elf_with_note(loads: &[(u64, u64)], machine: u16, note: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; EHDR_SIZE];
+        f[..4].copy_from_slice(ELF_MAGIC);
+        f[4] = ELFCLASS64;
+        f[5] = ELFDATA2LSB;
+        f[18..20].copy_from_slice(&machine.to_le_bytes());
+        f[32..40].copy_from_slice(&(EHDR_SIZE as u64).to_le_bytes());
+        f[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
+        f[56..58].copy_from_slice(&(loads.len() as u16 + 1).to_le_bytes());
+        let note_offset = (EHDR_SIZE + (loads.len() + 1) * PHDR_SIZE as usize) as u64;
+        let mut ph = [0u8; PHDR_SIZE as usize];
+        ph[..4].copy_from_slice(&PT_NOTE.to_le_bytes());
+        ph[8..16].copy_from_slice(&note_offset.to_le_bytes());
+        ph[32..40].copy_from_slice(&(note.len() as u64).to_le_bytes());
+        f.extend_from_slice(&ph);
+        for (paddr, memsz) in loads {
+            let mut ph = [0u8; PHDR_SIZE as usize];
+            ph[..4].copy_from_slice(&PT_LOAD.to_le_bytes());
+            ph[24..32].copy_from_slice(&paddr.to_le_bytes());
+            ph[40..48].copy_from_slice(&memsz.to_le_bytes());
+            f.extend_from_slice(&ph);
+        }
+        f.extend_from_slice(note);
+        f
+    }
+
+    fn detect_bytes(bytes: Vec<u8>) -> Result<KernelFormat, String> {
+        detect(&mut Cursor::new(bytes)).unwrap()
+    }
+
+    #[test]
+    fn test_detect_elf_extent_spans_all_loads_including_bss() {
+        let elf = fake_elf(&[(0x20_0000, 0x1000), (0x10_0000, 0x3000)], EM_X86_64);
+        assert_eq!(
+            detect_bytes(elf),
+            Ok(KernelFormat::PvhElf(LoadExtent {
+                start: 0x10_0000,
+                end: 0x20_1000
+            }))
+        );
+    }
+
+    #[test]
+    fn test_detect_rejects_elf_without_pvh_note() {
+        let mut other_note = pvh_note();
+        other_note[8] = 17; // XEN_ELFNOTE_... other than PHYS32_ENTRY
+        let elf = fake_elf_with_note(&[(0x10_0000, 0x1000)], EM_X86_64, &other_note);
+        assert!(detect_bytes(elf)
+            .unwrap_err()
+            .contains("without a PVH entry note"));
+        let elf = fake_elf_with_note(&[(0x10_0000, 0x1000)], EM_X86_64, &[]);
+        assert!(detect_bytes(elf)
+            .unwrap_err()
+            .contains("without a PVH entry note"));
+    }
+
+    #[test]
+    fn test_detect_bzimage_by_header_magic() {
+        let mut image = vec![0u8; 0x300];
+        image[0x202..0x206].copy_from_slice(b"HdrS");
+        assert_eq!(detect_bytes(image), Ok(KernelFormat::BzImage));
+    }
+
+    #[test]
+    fn test_detect_rejects_text_file() {
+        let err = detect_bytes(b"#!/bin/sh\necho hi\n".to_vec()).unwrap_err();
+        assert!(err.contains("neither an ELF"), "{err}");
+    }
+
+    #[test]
+    fn test_detect_rejects_empty_file() {
+        assert!(detect_bytes(Vec::new()).is_err());
+    }
+
+    #[test]
+    fn test_detect_rejects_other_machine_and_truncation() {
+        assert!(detect_bytes(fake_elf(&[(0x10_0000, 1)], 183))
+            .unwrap_err()
+            .contains("machine 183"));
+        let mut short = fake_elf(&[(0x10_0000, 1)], EM_X86_64);
+        short.truncate(EHDR_SIZE + 10);
+        assert!(detect_bytes(short).unwrap_err().contains("truncated"));
+        assert!(detect_bytes(fake_elf(&[], EM_X86_64)).is_err());
+    }
+
+    #[test]
+    fn test_detect_rejects_wrapping_segment() {
+        let elf = fake_elf(&[(u64::MAX - 1, 0x10)], EM_X86_64);
+        assert!(detect_bytes(elf).unwrap_err().contains("wraps"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Loading a kernel and what it is handed at entry.
+
+mod image;
+mod initramfs;
+mod pvh;
+
+pub use image::inspect_kernel;
+pub use pvh::{load_pvh, BootRequest, PvhEntry};

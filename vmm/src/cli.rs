@@ -1,0 +1,105 @@
+//! The command line, in Cloud Hypervisor's spirit: one flag per concern,
+//! each explained by `--help`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::exit_code::HELP_TABLE;
+use crate::size::parse_size;
+
+/// Boots a kernel in a KVM virtual machine with a serial console on stdio.
+#[derive(Debug, Parser)]
+#[command(name = "vmm", version, after_help = HELP_TABLE)]
+pub struct Cli {
+    /// Kernel to boot: an ELF with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
+    #[arg(long, value_name = "PATH")]
+    pub kernel: PathBuf,
+
+    /// Initial ramdisk, handed to the kernel as the first PVH module.
+    #[arg(long, value_name = "PATH")]
+    pub initramfs: Option<PathBuf>,
+
+    /// Kernel command line.
+    #[arg(long, value_name = "STR", default_value = "console=ttyS0")]
+    pub cmdline: String,
+
+    /// Guest RAM: 256M, 1G, 512MiB, ... (a bare number is MiB). At most the host's RAM.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub memory: u64,
+
+    /// Number of vCPUs (1 to 255, and at most what KVM allows).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub cpus: u8,
+
+    /// Stop the guest after this many seconds (fractions allowed) with exit code 68.
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+
+    /// Print start-up and exit timings and the peak RSS on stderr when the VM ends.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(secs)
+    } else {
+        Err(format!("'{text}' must be a positive number of seconds"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("vmm").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn test_cli_defaults() {
+        let cli = parse(&["--kernel", "k"]).unwrap();
+        assert_eq!(cli.memory, 256 << 20);
+        assert_eq!(cli.cpus, 1);
+        assert_eq!(cli.cmdline, "console=ttyS0");
+        assert!(cli.timeout.is_none() && !cli.timings && cli.initramfs.is_none());
+    }
+
+    #[test]
+    fn test_cli_parses_every_flag() {
+        let cli = parse(&[
+            "--kernel",
+            "k",
+            "--initramfs",
+            "i",
+            "--cmdline",
+            "a b",
+            "--memory",
+            "1G",
+            "--cpus",
+            "4",
+            "--timeout",
+            "2.5",
+            "--timings",
+        ])
+        .unwrap();
+        assert_eq!((cli.memory, cli.cpus, cli.timeout), (1 << 30, 4, Some(2.5)));
+        assert_eq!(cli.cmdline, "a b");
+    }
+
+    #[test]
+    fn test_cli_rejects_bad_values() {
+        assert!(parse(&[]).is_err(), "kernel is required");
+        assert!(parse(&["--kernel", "k", "--cpus", "0"]).is_err());
+        assert!(parse(&["--kernel", "k", "--cpus", "256"]).is_err());
+        assert!(parse(&["--kernel", "k", "--memory", "lots"]).is_err());
+        assert!(parse(&["--kernel", "k", "--timeout", "-1"]).is_err());
+        assert!(parse(&["--kernel", "k", "--timeout", "nan"]).is_err());
+        assert!(parse(&["--kernel", "k", "--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! Builds a VM from the command line, runs it, and waits for its end.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use event_manager::{EventManager, EventOps, Events, MutEventSubscriber, SubscriberOps};
+use firmware::acpi::write_acpi_tables;
+use firmware::GuestLayout;
+use vmm_sys_util::epoll::EventSet;
+
+use crate::boot::{inspect_kernel, load_pvh, BootRequest};
+use crate::cli::Cli;
+use crate::console::StdinForwarder;
+use crate::error::{config_error, KvmUnavailable};
+use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
+use crate::platform::Platform;
+use crate::stop::{StopSignal, VmOutcome};
+use crate::timings::Timings;
+use crate::vcpu::{create_vcpus, spawn_vcpus, VcpuContext};
+use crate::{host, vm};
+
+/// Longest the main loop sleeps, so pending console input is retried.
+const LOOP_TICK: Duration = Duration::from_millis(50);
+
+/// Runs the VM described by `cli` to its end.
+pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
+    // Everything the user supplied is checked before KVM is touched.
+    validate_ram_size(cli.memory, host::total_ram())?;
+    inspect_kernel(&cli.kernel)?;
+    if let Some(path) = &cli.initramfs {
+        check_readable(path, "initramfs")?;
+    }
+
+    let kvm = vm::open_kvm()?;
+    let max_vcpus = kvm.get_max_vcpus();
+    if usize::from(cli.cpus) > max_vcpus {
+        return Err(config_error(format!(
+            "--cpus {} is more than KVM allows ({max_vcpus})",
+            cli.cpus
+        )));
+    }
+    let vm = vm::create_vm(&kvm)?;
+    let layout = GuestLayout::new(cli.memory);
+    let mem = create_guest_memory(&layout)?;
+    register_with_kvm(&vm, &mem)?;
+
+    let stop = Arc::new(StopSignal::new().context("creating the stop eventfd")?);
+    let platform = Platform::new(&vm, stop.clone(), timings.clone())?;
+    let rsdp = write_acpi_tables(&mem, cli.cpus).context("building the ACPI tables")?;
+    let request = BootRequest {
+        kernel: &cli.kernel,
+        initramfs: cli.initramfs.as_deref(),
+        cmdline: &cli.cmdline,
+        rsdp: Some(rsdp),
+    };
+    let entry = load_pvh(&mem, &layout, &request)?;
+    let vcpus = create_vcpus(&kvm, &vm, cli.cpus, &entry)?;
+    let ctx = Arc::new(VcpuContext {
+        pio: platform.pio.clone(),
+        mmio: platform.mmio.clone(),
+        mem,
+        stop: stop.clone(),
+    });
+    spawn_vcpus(vcpus, ctx)?;
+
+    let deadline = cli
+        .timeout
+        .map(|secs| (secs, timings.start() + Duration::from_secs_f64(secs)));
+    wait_for_end(&stop, &platform, deadline)
+}
+
+fn check_readable(path: &Path, what: &str) -> Result<()> {
+    let file = File::open(path)
+        .map_err(|e| config_error(format!("cannot open {what} {}: {e}", path.display())))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(config_error(format!(
+            "{what} {} is a directory, not a file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Wakes the event loop when the stop signal is raised.
+struct StopWaker(Arc<StopSignal>);
+
+impl MutEventSubscriber for StopWaker {
+    fn init(&mut self, ops: &mut EventOps) {
+        // Without it the loop still notices a stop within LOOP_TICK.
+        let _ = ops.add(Events::new(self.0.wake_fd(), EventSet::IN));
+    }
+
+    fn process(&mut self, _events: Events, _ops: &mut EventOps) {
+        let _ = self.0.wake_fd().read();
+    }
+}
+
+/// The main thread's loop: console input, the stop signal, the timeout.
+fn wait_for_end(
+    stop: &Arc<StopSignal>,
+    platform: &Platform,
+    deadline: Option<(f64, Instant)>,
+) -> Result<VmOutcome> {
+    let mut events = EventManager::<Arc<Mutex<dyn MutEventSubscriber + Send>>>::new()
+        .map_err(|e| KvmUnavailable(format!("cannot create the event loop: {e:?}")))?;
+    let stdin = Arc::new(Mutex::new(StdinForwarder::new(platform.serial.clone())));
+    events.add_subscriber(stdin.clone());
+    events.add_subscriber(Arc::new(Mutex::new(StopWaker(stop.clone()))));
+    loop {
+        if let Some(outcome) = stop.outcome() {
+            return Ok(outcome);
+        }
+        let mut wait = LOOP_TICK;
+        if let Some((secs, at)) = deadline {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(VmOutcome::Timeout(secs));
+            }
+            wait = wait.min(left);
+        }
+        let wait_ms = i32::try_from(wait.as_millis().max(1)).unwrap_or(i32::MAX);
+        events
+            .run_with_timeout(wait_ms)
+            .map_err(|e| anyhow::anyhow!("event loop failed: {e:?}"))?;
+        stdin
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .flush_pending();
+    }
+}

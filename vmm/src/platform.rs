@@ -1,0 +1,57 @@
+//! The machine's devices and the buses that reach them.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use devices::legacy::{
+    DebugExit, EventFdTrigger, Serial, COM1_IRQ, COM1_PORT_BASE, COM1_PORT_LEN, DEBUG_EXIT_PORT,
+    DEBUG_EXIT_PORT_LEN, I8042, I8042_PORT_BASE, I8042_PORT_LEN,
+};
+use devices::{Bus, StopSink};
+use kvm_ioctls::VmFd;
+use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
+
+use crate::console::{ConsoleOut, ConsoleSerial};
+use crate::timings::Timings;
+
+/// The devices of a VM.
+#[derive(Debug)]
+pub struct Platform {
+    /// Port I/O bus: COM1, i8042, debug exit.
+    pub pio: Arc<Bus>,
+    /// MMIO bus (no devices yet; the in-kernel LAPIC and IOAPIC live in KVM).
+    pub mmio: Arc<Bus>,
+    /// COM1, shared with the stdin forwarder.
+    pub serial: Arc<Mutex<ConsoleSerial>>,
+}
+
+impl Platform {
+    /// Creates the legacy devices, wiring COM1's interrupt to IOAPIC pin 4.
+    pub fn new(vm: &VmFd, stop: Arc<dyn StopSink>, timings: Arc<Timings>) -> Result<Self> {
+        let irq = EventFd::new(EFD_NONBLOCK).context("creating the COM1 interrupt eventfd")?;
+        vm.register_irqfd(&irq, COM1_IRQ)
+            .context("KVM_IRQFD for COM1")?;
+        let serial = Arc::new(Mutex::new(Serial::new(
+            EventFdTrigger(irq),
+            ConsoleOut::new(timings),
+        )));
+
+        let mut pio = Bus::new();
+        pio.insert(COM1_PORT_BASE, COM1_PORT_LEN, serial.clone())?;
+        pio.insert(
+            I8042_PORT_BASE,
+            I8042_PORT_LEN,
+            Arc::new(Mutex::new(I8042::new(stop.clone()))),
+        )?;
+        pio.insert(
+            DEBUG_EXIT_PORT,
+            DEBUG_EXIT_PORT_LEN,
+            Arc::new(Mutex::new(DebugExit::new(stop))),
+        )?;
+        Ok(Self {
+            pio: Arc::new(pio),
+            mmio: Arc::new(Bus::new()),
+            serial,
+        })
+    }
+}

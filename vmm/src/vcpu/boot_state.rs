@@ -1,0 +1,98 @@
+//! The boot vCPU's state at the PVH entry: 32-bit protected mode, paging
+//! off, flat segments from the boot GDT, EBX = start info.
+
+use anyhow::{Context, Result};
+use firmware::gdt::{Segment, CODE32, DATA32, TSS};
+use firmware::layout::BOOT_GDT_ADDR;
+use kvm_bindings::{kvm_fpu, kvm_regs, kvm_segment};
+use kvm_ioctls::VcpuFd;
+
+use crate::boot::PvhEntry;
+
+const CR0_PE: u64 = 1;
+const CR0_ET: u64 = 1 << 4;
+const RFLAGS_RESERVED: u64 = 1 << 1;
+/// x87 control word after FNINIT.
+const FPU_FCW_INIT: u16 = 0x37f;
+/// MXCSR at reset: all exceptions masked.
+const MXCSR_INIT: u32 = 0x1f80;
+
+/// The KVM form of a GDT segment.
+pub fn kvm_segment_from(seg: &Segment) -> kvm_segment {
+    kvm_segment {
+        base: u64::from(seg.base),
+        limit: seg.limit,
+        selector: seg.selector,
+        type_: seg.type_,
+        present: u8::from(seg.present),
+        dpl: seg.dpl,
+        db: u8::from(seg.db),
+        s: u8::from(seg.s),
+        l: u8::from(seg.l),
+        g: u8::from(seg.g),
+        avl: 0,
+        unusable: u8::from(!seg.present),
+        padding: 0,
+    }
+}
+
+/// Puts `vcpu` at the PVH entry.
+pub fn set_pvh_entry_state(vcpu: &VcpuFd, entry: &PvhEntry) -> Result<()> {
+    let mut sregs = vcpu.get_sregs().context("KVM_GET_SREGS")?;
+    let data = kvm_segment_from(&DATA32);
+    sregs.cs = kvm_segment_from(&CODE32);
+    sregs.ds = data;
+    sregs.es = data;
+    sregs.fs = data;
+    sregs.gs = data;
+    sregs.ss = data;
+    sregs.tr = kvm_segment_from(&TSS);
+    sregs.gdt.base = BOOT_GDT_ADDR;
+    sregs.gdt.limit = entry.gdt_limit;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = CR0_PE | CR0_ET;
+    sregs.cr3 = 0;
+    sregs.cr4 = 0;
+    sregs.efer = 0;
+    vcpu.set_sregs(&sregs).context("KVM_SET_SREGS")?;
+
+    let regs = kvm_regs {
+        rip: entry.entry.0,
+        rbx: entry.start_info.0,
+        rflags: RFLAGS_RESERVED,
+        ..Default::default()
+    };
+    vcpu.set_regs(&regs).context("KVM_SET_REGS")?;
+
+    let fpu = kvm_fpu {
+        fcw: FPU_FCW_INIT,
+        mxcsr: MXCSR_INIT,
+        ..Default::default()
+    };
+    vcpu.set_fpu(&fpu).context("KVM_SET_FPU")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_kvm_segment_from_code32() {
+        let s = kvm_segment_from(&CODE32);
+        assert_eq!(
+            (s.selector, s.type_, s.db, s.l, s.g, s.s),
+            (0x08, 0xb, 1, 0, 1, 1)
+        );
+        assert_eq!(
+            (s.base, s.limit, s.present, s.unusable),
+            (0, 0xffff_ffff, 1, 0)
+        );
+    }
+
+    #[test]
+    fn test_kvm_segment_from_tss_is_system_segment() {
+        let s = kvm_segment_from(&TSS);
+        assert_eq!((s.selector, s.type_, s.s, s.limit), (0x18, 0xb, 0, 0x67));
+    }
+}

@@ -1,0 +1,158 @@
+//! The vCPU run loop: enter the guest, dispatch each exit, stop when asked.
+
+use std::sync::Arc;
+
+use devices::Bus;
+use kvm_bindings::{
+    KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES,
+    KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_SHUTDOWN,
+};
+use kvm_ioctls::{VcpuExit, VcpuFd};
+use vm_memory::{Bytes, GuestAddress};
+
+use super::Vcpu;
+use crate::emulation_failure::{report, FailureState};
+use crate::memory::GuestMemory;
+use crate::stop::{StopSignal, VmOutcome};
+
+/// What every vCPU thread shares.
+#[derive(Debug)]
+pub struct VcpuContext {
+    /// Port I/O devices.
+    pub pio: Arc<Bus>,
+    /// MMIO devices.
+    pub mmio: Arc<Bus>,
+    /// Guest RAM (read for failure reports).
+    pub mem: GuestMemory,
+    /// Where an ending VM is recorded.
+    pub stop: Arc<StopSignal>,
+}
+
+/// Runs `vcpu` until the VM stops.
+pub fn run(mut vcpu: Vcpu, ctx: &VcpuContext) {
+    while !ctx.stop.is_stopping() {
+        if let Some(outcome) = run_once(&mut vcpu, ctx) {
+            ctx.stop.stop(outcome);
+        }
+    }
+}
+
+/// One KVM_RUN and its exit; `Some` when the VM must stop.
+fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
+    let cpu = u32::from(vcpu.id);
+    match vcpu.fd.run() {
+        Ok(VcpuExit::IoOut(port, data)) => {
+            ctx.pio.write(u64::from(port), data);
+            None
+        }
+        Ok(VcpuExit::IoIn(port, data)) => {
+            ctx.pio.read(u64::from(port), data);
+            None
+        }
+        Ok(VcpuExit::MmioWrite(addr, data)) => {
+            ctx.mmio.write(addr, data);
+            None
+        }
+        Ok(VcpuExit::MmioRead(addr, data)) => {
+            ctx.mmio.read(addr, data);
+            None
+        }
+        // With the in-kernel LAPIC, HLT waits inside KVM; a HLT exit only
+        // means an interrupt may be pending, so enter again.
+        Ok(VcpuExit::Hlt) => None,
+        Ok(VcpuExit::Shutdown) => Some(VmOutcome::Shutdown { cpu }),
+        Ok(VcpuExit::SystemEvent(kind, _)) => Some(match kind {
+            KVM_SYSTEM_EVENT_RESET => VmOutcome::Reset,
+            KVM_SYSTEM_EVENT_SHUTDOWN => VmOutcome::Shutdown { cpu },
+            other => VmOutcome::Internal(format!("vCPU {cpu}: unhandled system event {other}")),
+        }),
+        Ok(VcpuExit::InternalError) => Some(internal_error(vcpu, ctx)),
+        Ok(VcpuExit::FailEntry(reason, _)) => Some(VmOutcome::Internal(format!(
+            "vCPU {cpu}: KVM could not enter the guest (hardware reason {reason:#x})"
+        ))),
+        Ok(other) => Some(VmOutcome::Internal(format!(
+            "vCPU {cpu}: unexpected exit {other:?}"
+        ))),
+        Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => None,
+        Err(e) => Some(VmOutcome::Internal(format!(
+            "vCPU {cpu}: KVM_RUN failed: {e}"
+        ))),
+    }
+}
+
+/// Turns KVM_EXIT_INTERNAL_ERROR into an outcome: an emulation failure
+/// gets the full report.
+fn internal_error(vcpu: &mut Vcpu, ctx: &VcpuContext) -> VmOutcome {
+    let cpu = u32::from(vcpu.id);
+    let run = vcpu.fd.get_kvm_run();
+    // SAFETY: the exit reason is KVM_EXIT_INTERNAL_ERROR, so KVM filled the
+    // `internal` member of the union; every bit pattern is a valid u32.
+    let suberror = unsafe { run.__bindgen_anon_1.internal.suberror };
+    if suberror != KVM_INTERNAL_ERROR_EMULATION {
+        return VmOutcome::Internal(format!(
+            "vCPU {cpu}: KVM internal error, suberror {suberror}"
+        ));
+    }
+    // SAFETY: suberror KVM_INTERNAL_ERROR_EMULATION means KVM filled the
+    // `emulation_failure` member; it is plain integers and bytes.
+    let failure = unsafe { run.__bindgen_anon_1.emulation_failure };
+    let kvm_bytes =
+        if u64::from(KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) & failure.flags != 0 {
+            // SAFETY: the flag says the insn_size/insn_bytes member is valid.
+            let insn = unsafe { failure.__bindgen_anon_1.__bindgen_anon_1 };
+            let len = usize::from(insn.insn_size).min(insn.insn_bytes.len());
+            Some(insn.insn_bytes[..len].to_vec())
+        } else {
+            None
+        };
+    match failure_state(&vcpu.fd, cpu, kvm_bytes, &ctx.mem) {
+        Ok(state) => VmOutcome::EmulationFailure(report(&state)),
+        Err(e) => VmOutcome::Internal(format!(
+            "vCPU {cpu}: emulation failure, and reading its state failed: {e}"
+        )),
+    }
+}
+
+/// Collects registers, and the instruction bytes from guest memory when KVM
+/// did not supply them.
+fn failure_state(
+    fd: &VcpuFd,
+    cpu: u32,
+    kvm_bytes: Option<Vec<u8>>,
+    mem: &GuestMemory,
+) -> Result<FailureState, kvm_ioctls::Error> {
+    let regs = fd.get_regs()?;
+    let sregs = fd.get_sregs()?;
+    let bytes = kvm_bytes.unwrap_or_else(|| read_code(fd, mem, sregs.cs.base + regs.rip));
+    Ok(FailureState {
+        cpu,
+        rip: regs.rip,
+        rsp: regs.rsp,
+        rflags: regs.rflags,
+        cr0: sregs.cr0,
+        cr3: sregs.cr3,
+        cr4: sregs.cr4,
+        efer: sregs.efer,
+        cs_l: sregs.cs.l != 0,
+        cs_db: sregs.cs.db != 0,
+        bytes,
+    })
+}
+
+/// Up to 15 bytes at guest-virtual `addr`, stopping at the first unmapped byte.
+fn read_code(fd: &VcpuFd, mem: &GuestMemory, addr: u64) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(15);
+    for i in 0..15u64 {
+        let Ok(t) = fd.translate_gva(addr.wrapping_add(i)) else {
+            break;
+        };
+        if t.valid == 0 {
+            break;
+        }
+        match mem.read_obj::<u8>(GuestAddress(t.physical_address)) {
+            Ok(b) => bytes.push(b),
+            Err(_) => break,
+        }
+    }
+    bytes
+}
