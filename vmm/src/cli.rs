@@ -34,7 +34,7 @@ pub struct Cli {
     pub cpus: u8,
 
     /// Stop the guest after this many seconds (fractions allowed) with exit code 68.
-    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout, allow_negative_numbers = true)]
     pub timeout: Option<f64>,
 
     /// Print start-up and exit timings and the peak RSS on stderr when the VM ends.

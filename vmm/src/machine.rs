@@ -1,7 +1,5 @@
 //! Builds a VM from the command line, runs it, and waits for its end.
 
-use std::fs::File;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +9,7 @@ use firmware::acpi::write_acpi_tables;
 use firmware::GuestLayout;
 use vmm_sys_util::epoll::EventSet;
 
-use crate::boot::{inspect_kernel, load_pvh, BootRequest};
+use crate::boot::{load_pvh, preflight, BootRequest};
 use crate::cli::Cli;
 use crate::console::StdinForwarder;
 use crate::error::{config_error, KvmUnavailable};
@@ -29,10 +27,14 @@ const LOOP_TICK: Duration = Duration::from_millis(50);
 pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
     // Everything the user supplied is checked before KVM is touched.
     validate_ram_size(cli.memory, host::total_ram())?;
-    inspect_kernel(&cli.kernel)?;
-    if let Some(path) = &cli.initramfs {
-        check_readable(path, "initramfs")?;
-    }
+    let layout = GuestLayout::new(cli.memory);
+    let mut request = BootRequest {
+        kernel: &cli.kernel,
+        initramfs: cli.initramfs.as_deref(),
+        cmdline: &cli.cmdline,
+        rsdp: None,
+    };
+    preflight(&layout, &request)?;
 
     let kvm = vm::open_kvm()?;
     let max_vcpus = kvm.get_max_vcpus();
@@ -43,19 +45,12 @@ pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
         )));
     }
     let vm = vm::create_vm(&kvm)?;
-    let layout = GuestLayout::new(cli.memory);
     let mem = create_guest_memory(&layout)?;
     register_with_kvm(&vm, &mem)?;
 
     let stop = Arc::new(StopSignal::new().context("creating the stop eventfd")?);
     let platform = Platform::new(&vm, stop.clone(), timings.clone())?;
-    let rsdp = write_acpi_tables(&mem, cli.cpus).context("building the ACPI tables")?;
-    let request = BootRequest {
-        kernel: &cli.kernel,
-        initramfs: cli.initramfs.as_deref(),
-        cmdline: &cli.cmdline,
-        rsdp: Some(rsdp),
-    };
+    request.rsdp = Some(write_acpi_tables(&mem, cli.cpus).context("building the ACPI tables")?);
     let entry = load_pvh(&mem, &layout, &request)?;
     let vcpus = create_vcpus(&kvm, &vm, cli.cpus, &entry)?;
     let ctx = Arc::new(VcpuContext {
@@ -70,18 +65,6 @@ pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
         .timeout
         .map(|secs| (secs, timings.start() + Duration::from_secs_f64(secs)));
     wait_for_end(&stop, &platform, deadline)
-}
-
-fn check_readable(path: &Path, what: &str) -> Result<()> {
-    let file = File::open(path)
-        .map_err(|e| config_error(format!("cannot open {what} {}: {e}", path.display())))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(config_error(format!(
-            "{what} {} is a directory, not a file",
-            path.display()
-        )));
-    }
-    Ok(())
 }
 
 /// Wakes the event loop when the stop signal is raised.

@@ -31,11 +31,14 @@ fn main() {
     let timings = Arc::new(Timings::start_now());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { exit_code::USAGE } else { 0 };
-            // clap formats help, version and usage errors itself.
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            std::process::exit(code.into());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("vmm: error: {} (see --help)", first_line_of_clap_error(&e));
+            std::process::exit(exit_code::USAGE.into());
         }
     };
     let code = match machine::run(&cli, timings.clone()) {
@@ -56,6 +59,24 @@ fn main() {
     let _ = std::io::stdout().flush();
     // vCPU threads may still be inside KVM_RUN; exiting the process ends them.
     std::process::exit(code.into());
+}
+
+/// clap's message on one line: its first paragraph, without usage and tips.
+fn first_line_of_clap_error(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let line = paragraph.join(" ");
+    let line = line.trim_start_matches("error: ");
+    if line.is_empty() {
+        "invalid arguments".into()
+    } else {
+        line.to_string()
+    }
 }
 
 /// `outer: inner: innermost`, skipping repeats of the same text.

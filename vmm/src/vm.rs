@@ -1,5 +1,7 @@
 //! The KVM virtual machine: /dev/kvm, the VM fd, the in-kernel irqchip and PIT.
 
+use std::ffi::CString;
+
 use anyhow::{Context, Result};
 use firmware::layout::KVM_TSS_ADDR;
 use kvm_bindings::{
@@ -9,21 +11,30 @@ use kvm_ioctls::{Cap, Kvm, VmFd};
 
 use crate::error::KvmUnavailable;
 
-const KVM_PATH: &str = "/dev/kvm";
+/// The KVM device used unless `VMM_KVM_DEVICE` names another.
+pub const DEFAULT_KVM_PATH: &str = "/dev/kvm";
+/// Environment variable naming the KVM device node (for unusual hosts and tests).
+pub const KVM_PATH_ENV: &str = "VMM_KVM_DEVICE";
 
-/// Opens /dev/kvm, with a message that says what to do when it fails.
+/// Opens the KVM device, with a message that says what to do when it fails.
 pub fn open_kvm() -> Result<Kvm> {
-    let kvm = Kvm::new().map_err(|e| {
+    let path = std::env::var(KVM_PATH_ENV).unwrap_or_else(|_| DEFAULT_KVM_PATH.to_string());
+    let c_path = CString::new(path.clone())
+        .map_err(|_| KvmUnavailable(format!("{KVM_PATH_ENV} contains a NUL byte")))?;
+    let kvm = Kvm::new_with_path(&c_path).map_err(|e| {
         let hint = match e.errno() {
             libc::ENOENT => "does not exist: this host has no KVM (load kvm_intel/kvm_amd, or enable nested virtualization)",
             libc::EACCES | libc::EPERM => "is not accessible: add your user to the 'kvm' group or fix its permissions",
             _ => "cannot be opened",
         };
-        KvmUnavailable(format!("{KVM_PATH} {hint} ({e})"))
+        KvmUnavailable(format!("{path} {hint} ({e})"))
     })?;
     let version = kvm.get_api_version();
+    if version < 0 {
+        return Err(KvmUnavailable(format!("{path} is not a KVM device")).into());
+    }
     if version != 12 {
-        return Err(KvmUnavailable(format!("{KVM_PATH} speaks KVM API {version}, not 12")).into());
+        return Err(KvmUnavailable(format!("{path} speaks KVM API {version}, not 12")).into());
     }
     for (cap, name) in [
         (Cap::Irqchip, "KVM_CAP_IRQCHIP"),

@@ -20,6 +20,19 @@ pub fn placement(layout: &GuestLayout, kernel_end: u64, size: u64) -> Option<Gue
     (start >= kernel_end).then_some(GuestAddress(start))
 }
 
+/// Checks that the initramfs can be opened and is a file.
+pub fn check_readable(path: &Path) -> Result<()> {
+    let file = File::open(path)
+        .map_err(|e| config_error(format!("cannot open initramfs {}: {e}", path.display())))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(config_error(format!(
+            "initramfs {} is a directory, not a file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Loads the initramfs file; returns its address and size.
 pub fn load(
     mem: &GuestMemory,

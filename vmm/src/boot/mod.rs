@@ -4,5 +4,4 @@ mod image;
 mod initramfs;
 mod pvh;
 
-pub use image::inspect_kernel;
-pub use pvh::{load_pvh, BootRequest, PvhEntry};
+pub use pvh::{load_pvh, preflight, BootRequest, PvhEntry};

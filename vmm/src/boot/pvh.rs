@@ -1,5 +1,6 @@
 //! PVH boot: load an ELF kernel with a PVH entry note, hand it the start info.
 
+use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -42,14 +43,20 @@ pub struct BootRequest<'a> {
     pub rsdp: Option<GuestAddress>,
 }
 
-/// Loads the kernel (and initramfs) and writes the PVH boot information.
-pub fn load_pvh(
-    mem: &GuestMemory,
-    layout: &GuestLayout,
-    req: &BootRequest<'_>,
-) -> Result<PvhEntry> {
-    let shown = req.kernel.display();
-    let (mut file, format) = inspect_kernel(req.kernel)?;
+/// Checks everything the user supplied for a boot, before any VM exists:
+/// the kernel's format and fit, the initramfs, the command line.
+pub fn preflight(layout: &GuestLayout, req: &BootRequest<'_>) -> Result<()> {
+    open_kernel(layout, req.kernel)?;
+    if let Some(path) = req.initramfs {
+        initramfs::check_readable(path)?;
+    }
+    build_cmdline(req.cmdline).map(|_| ())
+}
+
+/// Opens a kernel that is a PVH ELF whose segments fit `layout`.
+fn open_kernel(layout: &GuestLayout, path: &Path) -> Result<(File, LoadExtent)> {
+    let shown = path.display();
+    let (file, format) = inspect_kernel(path)?;
     let extent = match format {
         KernelFormat::PvhElf(extent) => extent,
         KernelFormat::BzImage => {
@@ -60,7 +67,17 @@ pub fn load_pvh(
         }
     };
     check_fits(&extent, layout).map_err(|why| config_error(format!("kernel {shown} {why}")))?;
+    Ok((file, extent))
+}
 
+/// Loads the kernel (and initramfs) and writes the PVH boot information.
+pub fn load_pvh(
+    mem: &GuestMemory,
+    layout: &GuestLayout,
+    req: &BootRequest<'_>,
+) -> Result<PvhEntry> {
+    let shown = req.kernel.display();
+    let (mut file, extent) = open_kernel(layout, req.kernel)?;
     let loaded = Elf::load(mem, None, &mut file, Some(GuestAddress(HIGH_RAM_START)))
         .map_err(|e| config_error(format!("cannot load kernel {shown}: {e}")))?;
     let PvhBootCapability::PvhEntryPresent(entry) = loaded.pvh_boot_cap else {

@@ -1,0 +1,72 @@
+# The project's entry points. `make run` boots our guest kernel; `make test`
+# runs everything (lint, host unit tests, KVM integration tests).
+
+CARGO        ?= cargo
+GUEST_TARGET := x86_64-unknown-none
+GUEST_OUT    := target/guest/$(GUEST_TARGET)/release
+VMM          := target/release/vmm
+GUEST_KERNEL := $(GUEST_OUT)/guest-kernel
+TINY_GUEST   := $(GUEST_OUT)/tiny-guest
+GUEST_CRATES := guest-kernel/kernel guest-kernel/tiny
+
+# `make run` settings: make run CPUS=2 MEMORY=1G CMDLINE="selftest=run"
+MEMORY  ?= 256M
+CPUS    ?= 1
+CMDLINE ?= console=ttyS0
+TIMEOUT ?= 120
+# `make bench` repetitions per measurement.
+RUNS    ?= 15
+
+.PHONY: all setup vmm guest build run test lint unit bench clean
+
+all: build
+
+## setup: the Rust target and components the build needs (idempotent).
+setup:
+	@rustup target list --installed | grep -qx '$(GUEST_TARGET)' || rustup target add $(GUEST_TARGET)
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+## vmm: the VMM binary, target/release/vmm.
+vmm: setup
+	$(CARGO) build --release -p vmm
+
+## guest: our guest kernel and the tiny PVH guest (bare-metal ELFs).
+guest: setup
+	@for crate in $(GUEST_CRATES); do \
+	  $(CARGO) build --release --manifest-path $$crate/Cargo.toml \
+	    --target $(GUEST_TARGET) --target-dir target/guest || exit 1; \
+	done
+
+build: vmm guest
+
+## run: boot our guest kernel; its self-tests decide the exit code.
+run: build
+	$(VMM) --kernel $(GUEST_KERNEL) --memory $(MEMORY) --cpus $(CPUS) \
+	  --cmdline "$(CMDLINE)" --timeout $(TIMEOUT)
+
+## lint: rustfmt and clippy (warnings are errors) on host and guest code.
+lint: setup
+	$(CARGO) fmt --all -- --check
+	@for crate in $(GUEST_CRATES); do \
+	  $(CARGO) fmt --manifest-path $$crate/Cargo.toml -- --check || exit 1; \
+	done
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@for crate in $(GUEST_CRATES); do \
+	  $(CARGO) clippy --release --manifest-path $$crate/Cargo.toml \
+	    --target $(GUEST_TARGET) --target-dir target/guest -- -D warnings || exit 1; \
+	done
+
+## test: everything: lint, unit tests, and guests booted under KVM.
+test: build lint
+	$(CARGO) test --workspace
+
+## bench: boot times and RSS against QEMU on the same ELFs (installs QEMU).
+bench: build
+	@command -v qemu-system-x86_64 >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86)
+	$(CARGO) run --release -q -p integration --bin boot-bench -- \
+	  --runs $(RUNS) --vmm $(VMM) --tiny $(TINY_GUEST) --kernel $(GUEST_KERNEL)
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,143 @@
+//! Boot-time facts gathered once (start info, command line, memory map, CPUs)
+//! and the memory set-up that depends on them.
+
+use spin::Once;
+
+use crate::acpi::{self, CpuInfo};
+use crate::frame_alloc::{self, LOW_MEMORY};
+use crate::memmap::{MemoryMap, Region};
+use crate::pvh::{MemmapEntry, ModlistEntry, StartInfo};
+use crate::{cmdline, heap, pvh};
+
+/// Most boot modules whose memory is kept out of the frame allocator.
+const MAX_MODULES: usize = 8;
+
+/// What the kernel learnt at boot.
+#[derive(Debug)]
+pub struct BootInfo {
+    /// The PVH start info.
+    pub start_info: StartInfo,
+    /// The command line (empty if none).
+    pub cmdline: &'static str,
+    /// RAM regions of the memory map.
+    pub memory: MemoryMap,
+    /// How ACPI tables are looked up (`acpi=` on the command line).
+    pub acpi_mode: AcpiMode,
+    /// CPUs from the ACPI MADT; `None` if no ACPI tables were found (or `acpi=off`).
+    pub cpu_info: Option<CpuInfo>,
+}
+
+/// `acpi=` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcpiMode {
+    /// Default: the RSDP from the start info, else the BIOS-area search.
+    Auto,
+    /// `acpi=search`: ignore the start info's RSDP, search the BIOS area.
+    Search,
+    /// `acpi=off`: no ACPI; one CPU.
+    Off,
+}
+
+impl AcpiMode {
+    /// The mode selected by `cmdline` (unknown values mean `Auto`).
+    pub fn from_cmdline(cmdline: &str) -> Self {
+        match cmdline::get(cmdline, "acpi") {
+            Some(Some("off")) => Self::Off,
+            Some(Some("search")) => Self::Search,
+            _ => Self::Auto,
+        }
+    }
+
+    /// Looks up the CPUs as this mode says, given the start info's RSDP address.
+    pub fn cpu_info(self, rsdp_paddr: u64) -> Option<CpuInfo> {
+        match self {
+            Self::Auto => acpi::cpu_info(rsdp_paddr),
+            Self::Search => acpi::cpu_info(0),
+            Self::Off => None,
+        }
+    }
+}
+
+impl BootInfo {
+    /// CPU count shown in the banner: the MADT's, or 1 without ACPI.
+    pub fn cpus(&self) -> usize {
+        self.cpu_info.map_or(1, |c| c.cpus)
+    }
+}
+
+static BOOT_INFO: Once<BootInfo> = Once::new();
+
+unsafe extern "C" {
+    static __kernel_start: u8;
+    static __kernel_end: u8;
+}
+
+/// Physical range of the kernel image, .bss (stacks, page tables) included.
+pub fn kernel_image() -> Region {
+    Region {
+        start: (&raw const __kernel_start) as u64,
+        end: (&raw const __kernel_end) as u64,
+    }
+}
+
+/// Parses the start info at `start_info_paddr` and looks up the CPU count.
+/// Panics if the start info is unusable.
+pub fn init(start_info_paddr: u32) -> &'static BootInfo {
+    BOOT_INFO.call_once(|| {
+        let start_info = match StartInfo::parse(u64::from(start_info_paddr)) {
+            Ok(info) => info,
+            Err(e) => panic!("{e}"),
+        };
+        let cmdline = start_info.cmdline();
+        let acpi_mode = AcpiMode::from_cmdline(cmdline);
+        BootInfo {
+            start_info,
+            cmdline,
+            memory: MemoryMap::from_entries(start_info.memmap()),
+            acpi_mode,
+            cpu_info: acpi_mode.cpu_info(start_info.rsdp_paddr),
+        }
+    })
+}
+
+/// The boot facts; panics if called before [`init`].
+pub fn info() -> &'static BootInfo {
+    BOOT_INFO.get().expect("boot::init has not run")
+}
+
+/// Ranges the frame allocator must not hand out. Returns them and their count.
+pub fn reserved_regions(info: &BootInfo) -> ([Region; 6 + MAX_MODULES], usize) {
+    let si = &info.start_info;
+    let entry = core::mem::size_of::<MemmapEntry>() as u64;
+    let module = core::mem::size_of::<ModlistEntry>() as u64;
+    let mut out = [Region::default(); 6 + MAX_MODULES];
+    let fixed = [
+        LOW_MEMORY,
+        kernel_image(),
+        Region::new(si.paddr, pvh::START_INFO_SIZE),
+        Region::new(si.cmdline_paddr, si.cmdline_len()),
+        Region::new(si.memmap_paddr, u64::from(si.memmap_entries) * entry),
+        Region::new(si.modlist_paddr, u64::from(si.nr_modules) * module),
+    ];
+    let modules = si.modules().iter().take(MAX_MODULES);
+    let mut count = 0;
+    for region in fixed
+        .into_iter()
+        .chain(modules.map(|m| Region::new(m.paddr, m.size)))
+    {
+        if !region.is_empty() {
+            out[count] = region;
+            count += 1;
+        }
+    }
+    (out, count)
+}
+
+/// Sets up the frame allocator and the heap. Panics if RAM is too small.
+pub fn init_memory(info: &BootInfo) {
+    let (reserved, count) = reserved_regions(info);
+    frame_alloc::init(&info.memory, &reserved[..count]);
+    if heap::init().is_none() {
+        panic!("no {} KiB of free RAM for the heap", heap::HEAP_SIZE / 1024);
+    }
+}

@@ -1,0 +1,124 @@
+//! `selftest=<mode>` on the command line: what the kernel does after the banner.
+
+use x86_64::VirtAddr;
+use x86_64::instructions::port::Port;
+use x86_64::instructions::tables::lidt;
+use x86_64::structures::DescriptorTablePointer;
+
+use crate::arch::{self, paging};
+use crate::exit::ExitCode;
+use crate::{cmdline, println, tests};
+
+/// The i8042 command/status port.
+const I8042_COMMAND_PORT: u16 = 0x64;
+/// i8042 command: pulse the CPU reset line.
+const I8042_CMD_RESET_CPU: u8 = 0xfe;
+
+/// Address of the MMIO hole the `emufail` mode loads an x87 value from.
+pub const EMUFAIL_ADDR: u64 = 0xd000_0000;
+
+/// The requested mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode<'a> {
+    /// Run the in-kernel tests (also when `selftest` is absent).
+    Run,
+    /// Panic on purpose (exit 2).
+    Panic,
+    /// Disable interrupts and halt forever (the VMM's timeout must end it).
+    Hang,
+    /// Execute an x87 load from MMIO, which KVM's emulator cannot do.
+    EmuFail,
+    /// Read an unmapped address without recovery (exception, exit 3).
+    Fault,
+    /// Ask the i8042 keyboard controller to reset the CPU (the VMM exits 66).
+    Reset,
+    /// Fault with an empty IDT: #PF, then #GP, then a triple fault (the VMM exits 67).
+    TripleFault,
+    /// Anything else (exit 1).
+    Unknown(&'a str),
+}
+
+/// The mode selected by `cmdline`.
+pub fn mode(cmdline: &str) -> Mode<'_> {
+    match cmdline::get(cmdline, "selftest") {
+        None | Some(Some("run")) => Mode::Run,
+        Some(Some("panic")) => Mode::Panic,
+        Some(Some("hang")) => Mode::Hang,
+        Some(Some("emufail")) => Mode::EmuFail,
+        Some(Some("fault")) => Mode::Fault,
+        Some(Some("reset")) => Mode::Reset,
+        Some(Some("triplefault")) => Mode::TripleFault,
+        Some(Some(other)) => Mode::Unknown(other),
+        Some(None) => Mode::Unknown(""),
+    }
+}
+
+/// Carries out `mode`; returns the exit code for the modes that finish.
+pub fn run(mode: Mode<'_>) -> ExitCode {
+    match mode {
+        Mode::Run => tests::run_all(),
+        Mode::Panic => panic!("deliberate panic requested by selftest=panic"),
+        Mode::Hang => {
+            println!("hang: interrupts off, halting forever");
+            arch::halt_forever()
+        }
+        Mode::EmuFail => {
+            println!("emufail: executing fld at mmio {EMUFAIL_ADDR:#x}");
+            x87_load(EMUFAIL_ADDR);
+            println!("emufail: fld completed without an emulation failure");
+            ExitCode::Failure
+        }
+        Mode::Fault => {
+            // SAFETY: reading an unmapped address has no effect on memory: it
+            // raises #PF, which the exception handler reports before exiting.
+            let value = unsafe { core::ptr::read_volatile(paging::UNMAPPED_ADDR as *const u64) };
+            println!(
+                "fault: read {value:#x} from {:#x} without a fault",
+                paging::UNMAPPED_ADDR
+            );
+            ExitCode::Failure
+        }
+        Mode::Reset => {
+            println!("reset: writing 0xfe to i8042 port 0x64");
+            // SAFETY: the i8042 command port only triggers a reset here.
+            unsafe { Port::<u8>::new(I8042_COMMAND_PORT).write(I8042_CMD_RESET_CPU) };
+            println!("reset: the machine is still running");
+            ExitCode::Failure
+        }
+        Mode::TripleFault => {
+            println!("triplefault: faulting with an empty IDT");
+            triple_fault();
+            println!("triplefault: the machine is still running");
+            ExitCode::Failure
+        }
+        Mode::Unknown(other) => {
+            println!("selftest: unknown mode \"{other}\"");
+            ExitCode::Failure
+        }
+    }
+}
+
+/// Loads an IDT with no entries and reads an unmapped address: the #PF
+/// cannot be delivered (#GP), nor can that (#DF): the CPU shuts down.
+fn triple_fault() {
+    let empty = DescriptorTablePointer {
+        limit: 0,
+        base: VirtAddr::new(0),
+    };
+    // SAFETY: this deliberately ends the machine; interrupts go off first
+    // so nothing runs between the empty IDT and the fault.
+    unsafe {
+        x86_64::instructions::interrupts::disable();
+        lidt(&empty);
+        core::ptr::read_volatile(paging::UNMAPPED_ADDR as *const u64);
+    }
+}
+
+/// `fld tbyte ptr [addr]`: an 80-bit x87 load (CR0.EM and TS are clear).
+fn x87_load(addr: u64) {
+    // SAFETY: the load only reads `addr` (identity-mapped MMIO hole, no
+    // device) into the x87 stack, which nothing else in this kernel uses.
+    unsafe {
+        core::arch::asm!("fld tbyte ptr [{addr}]", addr = in(reg) addr, options(nostack, readonly));
+    }
+}

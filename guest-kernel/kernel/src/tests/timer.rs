@@ -1,0 +1,47 @@
+//! LAPIC timer interrupts arrive and advance the tick counter.
+//!
+//! Phase 1 polls (interrupts on) until one tick arrives, bounded by the timer's
+//! own current-count register: if 10 periods elapse without a tick, interrupts
+//! are not delivered. Phase 2, now safe, waits twice with `sti; hlt`.
+
+use super::{TestResult, ensure};
+use crate::apic;
+
+const MAX_PERIODS: u32 = 10;
+
+pub fn run() -> TestResult {
+    ensure!(
+        x86_64::instructions::interrupts::are_enabled(),
+        "interrupts are disabled"
+    );
+    let start = apic::ticks();
+    let (mut periods, mut zeros) = (0, 0);
+    let mut last = apic::timer_current_count();
+    while apic::ticks() == start {
+        let now = apic::timer_current_count();
+        if now > last {
+            periods += 1; // the periodic timer reloaded
+        }
+        zeros = if now == 0 { zeros + 1 } else { 0 };
+        last = now;
+        ensure!(zeros < 4, "timer is not running (current count 0)");
+        ensure!(
+            periods < MAX_PERIODS,
+            "no tick in {MAX_PERIODS} timer periods"
+        );
+    }
+    // Interrupts are proven to arrive: each hlt now ends at the next one.
+    let first = apic::ticks();
+    for _ in 0..4 {
+        if apic::ticks() >= first + 2 {
+            break;
+        }
+        x86_64::instructions::interrupts::enable_and_hlt();
+    }
+    let end = apic::ticks();
+    ensure!(
+        end >= first + 2,
+        "ticks {first} -> {end} over four hlt waits"
+    );
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! `make bench`: boot time and memory of our VMM against QEMU `-M microvm`,
+//! both on the same two PVH ELFs (the tiny guest and our kernel), measured
+//! in one pass with the runs interleaved so machine drift hits both alike.
+//!
+//! For every run: process start to the guest's first serial byte, process
+//! start to exit, and the process's peak RSS (from `wait4`). Prints medians
+//! and the ratios ours/QEMU.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// One measured run.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    first_output_ms: f64,
+    exit_ms: f64,
+    peak_rss_kib: f64,
+}
+
+/// A VMM under test: how to start it on a kernel, and which exit code means
+/// the guest succeeded.
+struct Contender {
+    name: &'static str,
+    program: PathBuf,
+    args: fn(&str) -> Vec<String>,
+    success_code: i32,
+}
+
+fn ours_args(kernel: &str) -> Vec<String> {
+    [
+        "--kernel",
+        kernel,
+        "--memory",
+        "256M",
+        "--cpus",
+        "1",
+        "--cmdline",
+        "console=ttyS0",
+        "--timeout",
+        "60",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn qemu_args(kernel: &str) -> Vec<String> {
+    [
+        "-M",
+        "microvm",
+        "-enable-kvm",
+        "-cpu",
+        "host",
+        "-m",
+        "256M",
+        "-nodefaults",
+        "-nographic",
+        "-serial",
+        "stdio",
+        "-device",
+        "isa-debug-exit,iobase=0xf4,iosize=4",
+        "-kernel",
+        kernel,
+        "-append",
+        "console=ttyS0",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Waits for `pid`, returning its exit code and peak RSS in KiB.
+fn wait_with_rusage(pid: u32) -> std::io::Result<(i32, i64)> {
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    let mut status: libc::c_int = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `status` and `usage` are valid, writable and live for the
+    // call; wait4 fills them for our own child `pid`.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
+    if rc != pid {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: wait4 succeeded, so it wrote the rusage struct.
+    let usage = unsafe { usage.assume_init() };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((code, usage.ru_maxrss))
+}
+
+fn measure(contender: &Contender, kernel: &str) -> Result<Sample, String> {
+    let start = Instant::now();
+    let mut child = Command::new(&contender.program)
+        .args((contender.args)(kernel))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", contender.program.display()))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let reader = std::thread::spawn(move || {
+        let mut first = None;
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            first.get_or_insert_with(|| start.elapsed());
+            all.extend_from_slice(&buf[..n]);
+        }
+        (first, all)
+    });
+    let (code, rss) = wait_with_rusage(child.id()).map_err(|e| format!("wait4: {e}"))?;
+    let exit = start.elapsed();
+    let (first, output) = reader.join().map_err(|_| "reader thread panicked")?;
+    if code != contender.success_code {
+        return Err(format!(
+            "{} on {kernel} exited with {code}, not {}; output:\n{}",
+            contender.name,
+            contender.success_code,
+            String::from_utf8_lossy(&output)
+        ));
+    }
+    let first = first.ok_or_else(|| format!("{} on {kernel} printed nothing", contender.name))?;
+    Ok(Sample {
+        first_output_ms: first.as_secs_f64() * 1e3,
+        exit_ms: exit.as_secs_f64() * 1e3,
+        peak_rss_kib: rss as f64,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn medians(samples: &[Sample]) -> Sample {
+    Sample {
+        first_output_ms: median(samples.iter().map(|s| s.first_output_ms).collect()),
+        exit_ms: median(samples.iter().map(|s| s.exit_ms).collect()),
+        peak_rss_kib: median(samples.iter().map(|s| s.peak_rss_kib).collect()),
+    }
+}
+
+struct Options {
+    runs: usize,
+    vmm: PathBuf,
+    qemu: PathBuf,
+    guests: Vec<(String, PathBuf)>,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut opts = Options {
+        runs: 15,
+        vmm: PathBuf::from("target/release/vmm"),
+        qemu: PathBuf::from("qemu-system-x86_64"),
+        guests: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--runs" => opts.runs = value.parse().map_err(|_| format!("--runs {value}?"))?,
+            "--vmm" => opts.vmm = value.into(),
+            "--qemu" => opts.qemu = value.into(),
+            "--tiny" => opts.guests.push(("tiny-guest".into(), value.into())),
+            "--kernel" => opts.guests.push(("guest-kernel".into(), value.into())),
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    if opts.runs < 1 || opts.guests.is_empty() {
+        return Err(
+            "usage: boot-bench [--runs N] [--vmm P] [--qemu P] --tiny ELF --kernel ELF".into(),
+        );
+    }
+    Ok(opts)
+}
+
+fn qemu_version(qemu: &PathBuf) -> String {
+    Command::new(qemu)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown version".into())
+}
+
+fn run() -> Result<(), String> {
+    let opts = parse_options()?;
+    let contenders = [
+        Contender {
+            name: "ours",
+            program: opts.vmm.clone(),
+            args: ours_args,
+            success_code: 0,
+        },
+        // QEMU's isa-debug-exit exits with (value << 1) | 1: guest 0 is 1.
+        Contender {
+            name: "qemu",
+            program: opts.qemu.clone(),
+            args: qemu_args,
+            success_code: 1,
+        },
+    ];
+    println!(
+        "boot benchmark: {} runs each, interleaved; medians; {}",
+        opts.runs,
+        qemu_version(&opts.qemu)
+    );
+    println!(
+        "{:<13} {:<5} {:>16} {:>10} {:>14}",
+        "guest", "vmm", "first output ms", "exit ms", "peak RSS MiB"
+    );
+    for (guest, path) in &opts.guests {
+        let kernel = path.to_str().ok_or("kernel path is not UTF-8")?;
+        let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..opts.runs {
+            for (i, c) in contenders.iter().enumerate() {
+                samples[i].push(measure(c, kernel)?);
+            }
+        }
+        let [ours, qemu] = [medians(&samples[0]), medians(&samples[1])];
+        for (c, m) in contenders.iter().zip([ours, qemu]) {
+            println!(
+                "{:<13} {:<5} {:>16.2} {:>10.2} {:>14.1}",
+                guest,
+                c.name,
+                m.first_output_ms,
+                m.exit_ms,
+                m.peak_rss_kib / 1024.0
+            );
+        }
+        println!(
+            "{:<13} {:<5} {:>16.3} {:>10.3} {:>14.3}",
+            guest,
+            "ratio",
+            ours.first_output_ms / qemu.first_output_ms,
+            ours.exit_ms / qemu.exit_ms,
+            ours.peak_rss_kib / qemu.peak_rss_kib
+        );
+    }
+    println!("ratio = ours / qemu (below 1: ours is faster or smaller)");
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("boot-bench: {e}");
+        std::process::exit(1);
+    }
+}
