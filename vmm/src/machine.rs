@@ -64,7 +64,9 @@ pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
     let deadline = cli
         .timeout
         .map(|secs| (secs, timings.start() + Duration::from_secs_f64(secs)));
-    wait_for_end(&stop, &platform, deadline)
+    let outcome = wait_for_end(&stop, &platform, deadline);
+    timings.mark_vm_end();
+    outcome
 }
 
 /// Wakes the event loop when the stop signal is raised.
