@@ -1,6 +1,7 @@
 # The project's entry points. `make run` boots our guest kernel; `make test`
 # runs everything (lint, host unit tests, KVM integration tests).
 
+SHELL        := /bin/bash
 CARGO        ?= cargo
 GUEST_TARGET := x86_64-unknown-none
 GUEST_OUT    := target/guest/$(GUEST_TARGET)/release
@@ -57,9 +58,14 @@ lint: setup
 	    --target $(GUEST_TARGET) --target-dir target/guest -- -D warnings || exit 1; \
 	done
 
-## test: everything: lint, unit tests, and guests booted under KVM.
+## test: everything: lint, unit tests, and guests booted under KVM; ends
+## with one line totalling every test binary's results.
 test: build lint
-	$(CARGO) test --workspace
+	@set -o pipefail; log=$$(mktemp); \
+	$(CARGO) test --workspace 2>&1 | tee $$log; status=$$?; \
+	awk '/^test result:/ { p += $$4; f += $$6 } \
+	  END { printf "summary: %d passed, %d failed\n", p, f }' $$log; \
+	rm -f $$log; exit $$status
 
 ## bench: boot times and RSS against QEMU on the same ELFs (installs QEMU).
 bench: build
