@@ -189,9 +189,15 @@ pub fn scratch_file(name: &str, contents: &[u8]) -> PathBuf {
     path
 }
 
-/// A 64-bit x86 ELF with a PVH note and one PT_LOAD of `memsz` bytes at
-/// `paddr` (no file bytes): enough for the VMM to judge whether it fits.
-pub fn fake_pvh_elf(paddr: u64, memsz: u64) -> Vec<u8> {
+/// Where [`pvh_elf`] loads code, and where its PVH entry point is.
+pub const PVH_LOAD_ADDR: u64 = 0x10_0000;
+/// File offset of the code in a [`pvh_elf`] image.
+const CODE_OFFSET: u64 = 0x100;
+
+/// A 64-bit x86 ELF with a PVH note whose entry is `PVH_LOAD_ADDR`, and one
+/// PT_LOAD putting `code` there, `memsz` bytes in all.
+pub fn pvh_elf(code: &[u8], memsz: u64) -> Vec<u8> {
+    let paddr = PVH_LOAD_ADDR;
     let mut elf = vec![0u8; 64];
     elf[..4].copy_from_slice(b"\x7fELF");
     elf[4] = 2; // ELFCLASS64
@@ -207,13 +213,18 @@ pub fn fake_pvh_elf(paddr: u64, memsz: u64) -> Vec<u8> {
     let note_offset = 64 + 2 * 56u64;
     let mut load = [0u8; 56];
     load[..4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    load[4..8].copy_from_slice(&7u32.to_le_bytes()); // RWX
+    load[8..16].copy_from_slice(&CODE_OFFSET.to_le_bytes());
     load[16..24].copy_from_slice(&paddr.to_le_bytes());
     load[24..32].copy_from_slice(&paddr.to_le_bytes());
-    load[40..48].copy_from_slice(&memsz.to_le_bytes());
+    load[32..40].copy_from_slice(&(code.len() as u64).to_le_bytes());
+    load[40..48].copy_from_slice(&memsz.max(code.len() as u64).to_le_bytes());
+    load[48..56].copy_from_slice(&16u64.to_le_bytes());
     let mut note = [0u8; 56];
     note[..4].copy_from_slice(&4u32.to_le_bytes()); // PT_NOTE
     note[8..16].copy_from_slice(&note_offset.to_le_bytes());
     note[32..40].copy_from_slice(&20u64.to_le_bytes());
+    note[48..56].copy_from_slice(&4u64.to_le_bytes());
     elf.extend_from_slice(&load);
     elf.extend_from_slice(&note);
     for word in [4u32, 4, 18] {
@@ -221,5 +232,29 @@ pub fn fake_pvh_elf(paddr: u64, memsz: u64) -> Vec<u8> {
     }
     elf.extend_from_slice(b"Xen\0");
     elf.extend_from_slice(&(paddr as u32).to_le_bytes());
+    elf.resize(CODE_OFFSET as usize, 0);
+    elf.extend_from_slice(code);
     elf
+}
+
+/// A PVH ELF with no code and one PT_LOAD of `memsz` bytes at `PVH_LOAD_ADDR`:
+/// enough for the VMM to judge whether it fits.
+pub fn fake_pvh_elf(memsz: u64) -> Vec<u8> {
+    pvh_elf(&[], memsz)
+}
+
+/// Whether this host's /dev/kvm is kvm-pvm (guest kernel code emulated).
+pub fn is_kvm_pvm() -> bool {
+    Path::new("/sys/module/kvm_pvm").exists()
+}
+
+/// Whether the host CPU advertises `flag` in /proc/cpuinfo.
+pub fn host_cpu_has(flag: &str) -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .map(|text| {
+            text.lines()
+                .filter(|l| l.starts_with("flags"))
+                .any(|l| l.split_whitespace().any(|f| f == flag))
+        })
+        .unwrap_or(false)
 }

@@ -67,7 +67,7 @@ fn test_bzimage_is_recognised_and_refused_clearly() {
 
 #[test]
 fn test_memory_too_small_for_kernel() {
-    let path = scratch_file("big-kernel.elf", &fake_pvh_elf(0x10_0000, 64 << 20));
+    let path = scratch_file("big-kernel.elf", &fake_pvh_elf(64 << 20));
     usage_error(
         &["--kernel", path.to_str().unwrap(), "--memory", "16M"],
         "needs guest RAM up to 0x4100000 (65 MiB), but --memory gives 16 MiB",

@@ -35,16 +35,21 @@ pub struct FailureState {
 const EFER_LMA: u64 = 1 << 10;
 const CR0_PE: u64 = 1;
 
+/// The code size a CPU executes with these registers: 64, 32 or 16 bits.
+pub fn bitness_of(efer: u64, cr0: u64, cs_l: bool, cs_db: bool) -> u32 {
+    if efer & EFER_LMA != 0 && cs_l {
+        64
+    } else if cr0 & CR0_PE != 0 && cs_db {
+        32
+    } else {
+        16
+    }
+}
+
 impl FailureState {
     /// The code size the CPU was executing: 64, 32 or 16 bits.
     pub fn bitness(&self) -> u32 {
-        if self.efer & EFER_LMA != 0 && self.cs_l {
-            64
-        } else if self.cr0 & CR0_PE != 0 && self.cs_db {
-            32
-        } else {
-            16
-        }
+        bitness_of(self.efer, self.cr0, self.cs_l, self.cs_db)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::boot::{load_pvh, preflight, BootRequest};
 use crate::cli::Cli;
 use crate::console::StdinForwarder;
 use crate::error::{config_error, KvmUnavailable};
+use crate::fallback::FallbackStats;
 use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
 use crate::platform::Platform;
 use crate::stop::{StopSignal, VmOutcome};
@@ -23,8 +24,9 @@ use crate::{host, vm};
 /// Longest the main loop sleeps, so pending console input is retried.
 const LOOP_TICK: Duration = Duration::from_millis(50);
 
-/// Runs the VM described by `cli` to its end.
-pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
+/// Runs the VM described by `cli` to its end; `fallback` counts the
+/// instructions the VMM completed for KVM.
+pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Result<VmOutcome> {
     // Everything the user supplied is checked before KVM is touched.
     validate_ram_size(cli.memory, host::total_ram())?;
     let layout = GuestLayout::new(cli.memory);
@@ -58,6 +60,7 @@ pub fn run(cli: &Cli, timings: Arc<Timings>) -> Result<VmOutcome> {
         mmio: platform.mmio.clone(),
         mem,
         stop: stop.clone(),
+        fallback: fallback.clone(),
     });
     spawn_vcpus(vcpus, ctx)?;
 

@@ -9,6 +9,7 @@ mod console;
 mod emulation_failure;
 mod error;
 mod exit_code;
+mod fallback;
 mod host;
 mod machine;
 mod memory;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use crate::cli::Cli;
+use crate::fallback::FallbackStats;
 use crate::timings::Timings;
 
 fn main() {
@@ -41,7 +43,8 @@ fn main() {
             std::process::exit(exit_code::USAGE.into());
         }
     };
-    let code = match machine::run(&cli, timings.clone()) {
+    let fallback = Arc::new(FallbackStats::default());
+    let code = match machine::run(&cli, timings.clone(), fallback.clone()) {
         Ok(outcome) => {
             if let Some(message) = outcome.message() {
                 eprintln!("{message}");
@@ -55,6 +58,9 @@ fn main() {
     };
     if cli.timings {
         eprintln!("{}", timings.report());
+        if let Some(report) = fallback.report() {
+            eprintln!("{report}");
+        }
     }
     let _ = std::io::stdout().flush();
     // vCPU threads may still be inside KVM_RUN; exiting the process ends them.

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use firmware::gdt::{Segment, CODE32, DATA32, TSS};
 use firmware::layout::BOOT_GDT_ADDR;
-use kvm_bindings::{kvm_fpu, kvm_regs, kvm_segment};
+use kvm_bindings::{kvm_regs, kvm_segment};
 use kvm_ioctls::VcpuFd;
 
 use crate::boot::PvhEntry;
@@ -12,10 +12,6 @@ use crate::boot::PvhEntry;
 const CR0_PE: u64 = 1;
 const CR0_ET: u64 = 1 << 4;
 const RFLAGS_RESERVED: u64 = 1 << 1;
-/// x87 control word after FNINIT.
-const FPU_FCW_INIT: u16 = 0x37f;
-/// MXCSR at reset: all exceptions masked.
-const MXCSR_INIT: u32 = 0x1f80;
 
 /// The KVM form of a GDT segment.
 pub fn kvm_segment_from(seg: &Segment) -> kvm_segment {
@@ -63,14 +59,8 @@ pub fn set_pvh_entry_state(vcpu: &VcpuFd, entry: &PvhEntry) -> Result<()> {
         rflags: RFLAGS_RESERVED,
         ..Default::default()
     };
-    vcpu.set_regs(&regs).context("KVM_SET_REGS")?;
-
-    let fpu = kvm_fpu {
-        fcw: FPU_FCW_INIT,
-        mxcsr: MXCSR_INIT,
-        ..Default::default()
-    };
-    vcpu.set_fpu(&fpu).context("KVM_SET_FPU")
+    // x87/SSE state stays KVM's reset state (FCW 0x37f, MXCSR 0x1f80).
+    vcpu.set_regs(&regs).context("KVM_SET_REGS")
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use vm_memory::{Bytes, GuestAddress};
 
 use super::Vcpu;
 use crate::emulation_failure::{report, FailureState};
+use crate::fallback::kvm_cpu::KvmCpu;
+use crate::fallback::{self, Completion, FallbackStats};
 use crate::memory::GuestMemory;
 use crate::stop::{StopSignal, VmOutcome};
 
@@ -26,6 +28,8 @@ pub struct VcpuContext {
     pub mem: GuestMemory,
     /// Where an ending VM is recorded.
     pub stop: Arc<StopSignal>,
+    /// Counters of instructions the fallback completed.
+    pub fallback: Arc<FallbackStats>,
 }
 
 /// Runs `vcpu` until the VM stops.
@@ -66,7 +70,7 @@ fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
             KVM_SYSTEM_EVENT_SHUTDOWN => VmOutcome::Shutdown { cpu },
             other => VmOutcome::Internal(format!("vCPU {cpu}: unhandled system event {other}")),
         }),
-        Ok(VcpuExit::InternalError) => Some(internal_error(vcpu, ctx)),
+        Ok(VcpuExit::InternalError) => internal_error(vcpu, ctx),
         Ok(VcpuExit::FailEntry(reason, _)) => Some(VmOutcome::Internal(format!(
             "vCPU {cpu}: KVM could not enter the guest (hardware reason {reason:#x})"
         ))),
@@ -80,50 +84,59 @@ fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
     }
 }
 
-/// Turns KVM_EXIT_INTERNAL_ERROR into an outcome: an emulation failure
-/// gets the full report.
-fn internal_error(vcpu: &mut Vcpu, ctx: &VcpuContext) -> VmOutcome {
+/// Handles KVM_EXIT_INTERNAL_ERROR: an emulation failure goes to the
+/// instruction fallback, and if that has no handler, becomes the report.
+fn internal_error(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
     let cpu = u32::from(vcpu.id);
     let run = vcpu.fd.get_kvm_run();
     // SAFETY: the exit reason is KVM_EXIT_INTERNAL_ERROR, so KVM filled the
     // `internal` member of the union; every bit pattern is a valid u32.
     let suberror = unsafe { run.__bindgen_anon_1.internal.suberror };
     if suberror != KVM_INTERNAL_ERROR_EMULATION {
-        return VmOutcome::Internal(format!(
+        return Some(VmOutcome::Internal(format!(
             "vCPU {cpu}: KVM internal error, suberror {suberror}"
-        ));
+        )));
     }
     // SAFETY: suberror KVM_INTERNAL_ERROR_EMULATION means KVM filled the
     // `emulation_failure` member; it is plain integers and bytes.
     let failure = unsafe { run.__bindgen_anon_1.emulation_failure };
-    let kvm_bytes =
-        if u64::from(KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) & failure.flags != 0 {
-            // SAFETY: the flag says the insn_size/insn_bytes member is valid.
-            let insn = unsafe { failure.__bindgen_anon_1.__bindgen_anon_1 };
-            let len = usize::from(insn.insn_size).min(insn.insn_bytes.len());
-            Some(insn.insn_bytes[..len].to_vec())
+    let has_bytes =
+        u64::from(KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) & failure.flags != 0;
+    let bytes = if has_bytes {
+        // SAFETY: the flag says the insn_size/insn_bytes member is valid.
+        let insn = unsafe { failure.__bindgen_anon_1.__bindgen_anon_1 };
+        let len = usize::from(insn.insn_size).min(insn.insn_bytes.len());
+        insn.insn_bytes[..len].to_vec()
+    } else {
+        code_at_rip(&vcpu.fd, &ctx.mem)
+    };
+
+    let mut guest = KvmCpu::new(&vcpu.fd, &ctx.mem, &ctx.mmio);
+    let completed = fallback::complete(&bytes, &mut guest, &ctx.fallback).and_then(|c| {
+        if c == Completion::Unsupported {
+            Ok(c)
         } else {
-            None
-        };
-    match failure_state(&vcpu.fd, cpu, kvm_bytes, &ctx.mem) {
-        Ok(state) => VmOutcome::EmulationFailure(report(&state)),
-        Err(e) => VmOutcome::Internal(format!(
-            "vCPU {cpu}: emulation failure, and reading its state failed: {e}"
-        )),
+            guest.commit().map(|()| c)
+        }
+    });
+    match completed {
+        Ok(Completion::Completed(_) | Completion::Injected(..)) => None,
+        Ok(Completion::Unsupported) => Some(match failure_state(&vcpu.fd, cpu, bytes) {
+            Ok(state) => VmOutcome::EmulationFailure(report(&state)),
+            Err(e) => VmOutcome::Internal(format!(
+                "vCPU {cpu}: emulation failure, and reading its state failed: {e}"
+            )),
+        }),
+        Err(e) => Some(VmOutcome::Internal(format!(
+            "vCPU {cpu}: completing an instruction KVM could not emulate failed: {e}"
+        ))),
     }
 }
 
-/// Collects registers, and the instruction bytes from guest memory when KVM
-/// did not supply them.
-fn failure_state(
-    fd: &VcpuFd,
-    cpu: u32,
-    kvm_bytes: Option<Vec<u8>>,
-    mem: &GuestMemory,
-) -> Result<FailureState, kvm_ioctls::Error> {
+/// The registers the emulation-failure report shows.
+fn failure_state(fd: &VcpuFd, cpu: u32, bytes: Vec<u8>) -> Result<FailureState, kvm_ioctls::Error> {
     let regs = fd.get_regs()?;
     let sregs = fd.get_sregs()?;
-    let bytes = kvm_bytes.unwrap_or_else(|| read_code(fd, mem, sregs.cs.base + regs.rip));
     Ok(FailureState {
         cpu,
         rip: regs.rip,
@@ -139,8 +152,13 @@ fn failure_state(
     })
 }
 
-/// Up to 15 bytes at guest-virtual `addr`, stopping at the first unmapped byte.
-fn read_code(fd: &VcpuFd, mem: &GuestMemory, addr: u64) -> Vec<u8> {
+/// Up to 15 bytes at CS:RIP, stopping at the first unmapped byte (for
+/// hosts whose KVM does not report the instruction bytes).
+fn code_at_rip(fd: &VcpuFd, mem: &GuestMemory) -> Vec<u8> {
+    let (Ok(regs), Ok(sregs)) = (fd.get_regs(), fd.get_sregs()) else {
+        return Vec::new();
+    };
+    let addr = sregs.cs.base.wrapping_add(regs.rip);
     let mut bytes = Vec::with_capacity(15);
     for i in 0..15u64 {
         let Ok(t) = fd.translate_gva(addr.wrapping_add(i)) else {
