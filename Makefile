@@ -18,7 +18,9 @@ TIMEOUT ?= 120
 # `make bench` repetitions per measurement.
 RUNS    ?= 15
 
-.PHONY: all setup vmm guest build run test lint unit bench clean
+LINUX_RIG := integration/scripts/linux-guest.sh
+
+.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check
 
 all: build
 
@@ -46,6 +48,16 @@ run: build
 	$(VMM) --kernel $(GUEST_KERNEL) --memory $(MEMORY) --cpus $(CPUS) \
 	  --cmdline "$(CMDLINE)" --timeout $(TIMEOUT)
 
+## linux-guest: Debian trixie's 6.12 kernel and static busybox, fetched with
+## apt into ~/.cache/vmm (reused once there; VMM_LINUX_REFRESH=1 refetches).
+linux-guest:
+	bash $(LINUX_RIG) fetch
+
+## linux-stock-check: the stock kernel with a busybox /init, timed to each
+## milestone (slow on kvm-pvm: ~15 minutes to Run /init).
+linux-stock-check: build
+	bash integration/scripts/linux-stock-check.sh
+
 ## lint: rustfmt and clippy (warnings are errors) on host and guest code.
 lint: setup
 	$(CARGO) fmt --all -- --check
@@ -60,7 +72,7 @@ lint: setup
 
 ## test: everything: lint, unit tests, and guests booted under KVM; ends
 ## with one line totalling every test binary's results.
-test: build lint
+test: build lint linux-guest
 	@set -o pipefail; log=$$(mktemp); \
 	$(CARGO) test --workspace 2>&1 | tee $$log; status=$$?; \
 	awk '/^test result:/ { p += $$4; f += $$6 } \

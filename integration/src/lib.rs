@@ -175,6 +175,94 @@ pub fn run_vmm_env(args: &[&str], envs: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Runs the VMM with `args` until a stdout line contains `stop_at` (then
+/// kills it: `code` is None), it exits, or `limit` passes (panics).
+/// Returns the run and when the stop line appeared.
+pub fn run_vmm_until(args: &[&str], stop_at: &str, limit: Duration) -> (Run, Option<Duration>) {
+    let mut child = Command::new(vmm_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning the vmm");
+    let started = Instant::now();
+    let stdout = child.stdout.take().expect("stdout");
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr_pipe.read_to_string(&mut s);
+        s
+    });
+    let mut out = String::new();
+    let mut seen = None;
+    loop {
+        match lines_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                let hit = line.contains(stop_at);
+                out.push_str(&line);
+                out.push('\n');
+                if hit {
+                    seen = Some(started.elapsed());
+                    let _ = child.kill();
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("vmm {args:?}: no line with {stop_at:?} within {limit:?}; output:\n{out}");
+        }
+    }
+    let status = child.wait().expect("waiting for the vmm");
+    let code = if seen.is_some() { None } else { status.code() };
+    let run = Run {
+        code,
+        stdout: out,
+        stderr: err_reader.join().unwrap_or_default(),
+    };
+    (run, seen)
+}
+
+/// The Linux-guest rig's output directory (`make linux-guest`), or a clear
+/// panic when it has not been fetched.
+pub fn linux_guest_file(name: &str) -> PathBuf {
+    let dir = std::env::var_os("VMM_LINUX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("VMM_CACHE_DIR")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("vmm"))
+                })
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/vmm")))
+                .expect("HOME is not set");
+            cache.join("linux-guest/out")
+        });
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not found: fetch Debian's kernel with `make linux-guest` (make test does), or set VMM_LINUX_DIR",
+        path.display()
+    );
+    path
+}
+
 /// Runs the VMM with `args`.
 pub fn run_vmm(args: &[&str]) -> Run {
     run_vmm_env(args, &[])

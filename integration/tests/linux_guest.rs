@@ -1,0 +1,61 @@
+//! Debian's stock 6.12 kernel (its uncompressed vmlinux, PVH entry) boots
+//! under our VMM with 2 vCPUs: Linux lists our ACPI tables without errors,
+//! gets past the int3 self-test in `alternative_instructions()` (where other
+//! VMMs stop on kvm-pvm: our fallback delivers #BP) and brings up both CPUs.
+
+use std::time::Duration;
+
+use integration::{is_kvm_pvm, kvm_available, linux_guest_file, run_vmm_until};
+
+/// kvm-pvm passes the host's CPUID through: hide what its emulator cannot
+/// run (cmpxchg16b, SSSE3, AES-NI, PCLMULQDQ, SMAP, POPCNT) and XSAVE.
+const CMDLINE: &str = "console=ttyS0 clearcpuid=cx16,ssse3,aes,pclmulqdq,smap,popcnt noxsave";
+const BROUGHT_UP: &str = "smp: Brought up 1 node, 2 CPUs";
+
+#[test]
+fn test_debian_6_12_boots_to_smp_with_our_acpi_tables() {
+    if !kvm_available() {
+        return;
+    }
+    let vmlinux = linux_guest_file("vmlinux");
+    let args = [
+        "--kernel",
+        vmlinux.to_str().unwrap(),
+        "--cpus",
+        "2",
+        "--memory",
+        "256M",
+        "--cmdline",
+        CMDLINE,
+        "--timeout",
+        "600",
+    ];
+    let (run, at) = run_vmm_until(&args, BROUGHT_UP, Duration::from_secs(600));
+    let at = at.unwrap_or_else(|| panic!("Linux stopped before bringing up 2 CPUs:\n{run}"));
+    eprintln!("linux: '{BROUGHT_UP}' after {:.1} s", at.as_secs_f64());
+
+    let out = &run.stdout;
+    assert!(out.contains("Linux version 6.12."), "{run}");
+    for table in ["RSDP", "XSDT", "FACP", "DSDT", "APIC"] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("ACPI: {table} 0x")) && l.contains("RVMMKV")),
+            "Linux did not list our {table}:\n{run}"
+        );
+    }
+    for bad in [
+        "ACPI Error",
+        "ACPI BIOS Error",
+        "ACPI Warning",
+        "Kernel panic",
+    ] {
+        assert!(!out.contains(bad), "Linux reported {bad:?}:\n{run}");
+    }
+    assert!(out.contains("Freeing SMP alternatives memory"), "{run}");
+    if is_kvm_pvm() {
+        assert!(
+            run.stderr.contains("fallback: completed int3"),
+            "int3 went through the fallback:\n{run}"
+        );
+    }
+}
