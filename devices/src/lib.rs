@@ -18,8 +18,10 @@ pub use bus::{Bus, BusDevice, BusError};
 pub enum StopRequest {
     /// The guest wrote `value` to the debug-exit port.
     DebugExit(u32),
-    /// The guest asked for a system reset (i8042 command 0xfe).
+    /// The guest asked for a system reset (i8042 command 0xfe, ACPI reset register).
     Reset,
+    /// The guest powered the machine off (ACPI S5).
+    PowerOff,
 }
 
 /// Receives stop requests from devices; implemented by the VMM.

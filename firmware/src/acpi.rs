@@ -2,7 +2,9 @@
 //! acpi_tables crate and placed in the reserved BIOS area, where both the
 //! PVH start info's `rsdp_paddr` and a legacy RSDP scan find them.
 
+use acpi_tables::aml::{Name, Package, Path};
 use acpi_tables::fadt::{FADTBuilder, Flags};
+use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
 use acpi_tables::madt::{
     EnabledStatus, IoApic, LocalInterruptController, ProcessorLocalApic, MADT,
 };
@@ -32,6 +34,66 @@ pub enum AcpiError {
     /// Guest memory rejected a write.
     #[error("cannot write ACPI tables: {0}")]
     Write(#[from] vm_memory::GuestMemoryError),
+}
+
+/// The platform's power-management registers, as the FADT and DSDT describe them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerManagement {
+    /// I/O port of the sleep control register.
+    pub sleep_control_port: u16,
+    /// I/O port of the sleep status register.
+    pub sleep_status_port: u16,
+    /// I/O port of the reset register.
+    pub reset_port: u16,
+    /// The value that resets the machine when written to the reset register.
+    pub reset_value: u8,
+    /// SLP_TYP for soft-off, published as `_S5`.
+    pub s5_sleep_type: u8,
+}
+
+fn io_register(port: u16) -> GAS {
+    GAS::new(
+        AddressSpace::SystemIo,
+        8,
+        0,
+        AccessSize::ByteAccess,
+        u64::from(port),
+    )
+}
+
+/// The DSDT: `Name (_S5, Package () { S5, 0, 0, 0 })`, which tells the OS
+/// that soft-off exists and which SLP_TYP selects it.
+fn dsdt(pm: &PowerManagement) -> Vec<u8> {
+    let mut body = Vec::new();
+    let s5 = [pm.s5_sleep_type, 0, 0, 0];
+    Name::new(
+        Path::new("_S5_"),
+        &Package::new(s5.iter().map(|b| b as &dyn Aml).collect()),
+    )
+    .to_aml_bytes(&mut body);
+    let mut table = Sdt::new(
+        *b"DSDT",
+        36,
+        DSDT_REVISION,
+        OEM_ID,
+        OEM_TABLE_ID,
+        OEM_REVISION,
+    );
+    table.append_slice(&body);
+    table.as_slice().to_vec()
+}
+
+/// The FADT of a hardware-reduced platform with sleep and reset registers.
+fn fadt(pm: &PowerManagement, dsdt_addr: u64) -> Vec<u8> {
+    let mut builder = FADTBuilder::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION)
+        .flag(Flags::HwReducedAcpi)
+        .flag(Flags::ResetRegSup)
+        .dsdt_64(dsdt_addr);
+    builder.sleep_control_reg = io_register(pm.sleep_control_port);
+    builder.sleep_status_reg = io_register(pm.sleep_status_port);
+    builder.reset_reg = io_register(pm.reset_port);
+    builder.reset_value = pm.reset_value;
+    bytes_of(&builder.finalize())
 }
 
 fn bytes_of(table: &dyn Aml) -> Vec<u8> {
@@ -70,30 +132,20 @@ impl Placer {
     }
 }
 
-/// Writes the tables for `cpus` vCPUs; returns the RSDP's address.
+/// Writes the tables for `cpus` vCPUs and the power-management registers
+/// `pm`; returns the RSDP's address.
 pub fn write_acpi_tables<M: GuestMemoryBackend>(
     mem: &M,
     cpus: u8,
+    pm: &PowerManagement,
 ) -> Result<GuestAddress, AcpiError> {
     // The RSDP goes first, 16-byte aligned at the start of the BIOS area.
     let mut placer = Placer {
         next: ACPI_TABLES_START + 48,
         blobs: Vec::new(),
     };
-    let dsdt = Sdt::new(
-        *b"DSDT",
-        36,
-        DSDT_REVISION,
-        OEM_ID,
-        OEM_TABLE_ID,
-        OEM_REVISION,
-    );
-    let dsdt_addr = placer.place(dsdt.as_slice().to_vec());
-    let fadt = FADTBuilder::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION)
-        .flag(Flags::HwReducedAcpi)
-        .dsdt_64(dsdt_addr)
-        .finalize();
-    let fadt_addr = placer.place(bytes_of(&fadt));
+    let dsdt_addr = placer.place(dsdt(pm));
+    let fadt_addr = placer.place(fadt(pm, dsdt_addr));
     let madt_addr = placer.place(bytes_of(&madt(cpus)));
     let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION);
     xsdt.add_entry(fadt_addr);
@@ -115,6 +167,14 @@ pub fn write_acpi_tables<M: GuestMemoryBackend>(
 mod tests {
     use super::*;
     use vm_memory::GuestMemoryMmap;
+
+    const PM: PowerManagement = PowerManagement {
+        sleep_control_port: 0x3c0,
+        sleep_status_port: 0x3c1,
+        reset_port: 0x3c2,
+        reset_value: 1,
+        s5_sleep_type: 5,
+    };
 
     fn checksum_ok(bytes: &[u8]) -> bool {
         bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)) == 0
@@ -151,7 +211,9 @@ mod tests {
             let table = read(mem, addr, len);
             assert!(checksum_ok(&table), "{:?}", &table[..4]);
             if &table[..4] == b"FACP" {
-                let dsdt = read(mem, u64_at(&table, 140), 36);
+                let dsdt_addr = u64_at(&table, 140);
+                let dsdt_len = u32_at(&read(mem, dsdt_addr, 8), 4) as usize;
+                let dsdt = read(mem, dsdt_addr, dsdt_len);
                 assert_eq!(&dsdt[..4], b"DSDT");
                 assert!(checksum_ok(&dsdt));
             }
@@ -165,7 +227,7 @@ mod tests {
     #[test]
     fn test_acpi_madt_lists_one_lapic_per_cpu_and_the_ioapic() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_acpi_tables(&mem, 3).unwrap();
+        let rsdp = write_acpi_tables(&mem, 3, &PM).unwrap();
         let madt = find_table(&mem, rsdp, b"APIC");
         assert_eq!(u32_at(&madt, 36), LAPIC_ADDR as u32);
         let mut at = 44;
@@ -191,16 +253,38 @@ mod tests {
     #[test]
     fn test_acpi_fadt_is_hardware_reduced() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_acpi_tables(&mem, 1).unwrap();
+        let rsdp = write_acpi_tables(&mem, 1, &PM).unwrap();
         let fadt = find_table(&mem, rsdp, b"FACP");
         assert_ne!(u32_at(&fadt, 112) & (1 << 20), 0, "HW_REDUCED_ACPI flag");
+        assert_ne!(u32_at(&fadt, 112) & (1 << 10), 0, "RESET_REG_SUP flag");
+        // RESET_REG (GAS at 116) and RESET_VALUE (128).
+        assert_eq!((fadt[116], u64_at(&fadt, 120), fadt[128]), (1, 0x3c2, 1));
+        // SLEEP_CONTROL_REG (GAS at 244) and SLEEP_STATUS_REG (256): I/O ports.
+        assert_eq!((fadt[244], u64_at(&fadt, 248)), (1, 0x3c0));
+        assert_eq!((fadt[256], u64_at(&fadt, 260)), (1, 0x3c1));
+    }
+
+    #[test]
+    fn test_acpi_dsdt_names_s5_with_the_sleep_type() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let rsdp = write_acpi_tables(&mem, 1, &PM).unwrap();
+        let fadt = find_table(&mem, rsdp, b"FACP");
+        let dsdt_addr = u64_at(&fadt, 140);
+        let len = u32_at(&read(&mem, dsdt_addr, 8), 4) as usize;
+        let dsdt = read(&mem, dsdt_addr, len);
+        assert!(checksum_ok(&dsdt));
+        // NameOp "_S5_" PackageOp PkgLength NumElements=4, BytePrefix 5, Zero x3
+        assert_eq!(
+            &dsdt[36..],
+            &[0x08, b'_', b'S', b'5', b'_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0, 0, 0]
+        );
     }
 
     #[test]
     fn test_acpi_write_fails_without_bios_area() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x80000)]).unwrap();
         assert!(matches!(
-            write_acpi_tables(&mem, 1),
+            write_acpi_tables(&mem, 1, &PM),
             Err(AcpiError::Write(_))
         ));
     }

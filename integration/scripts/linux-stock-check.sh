@@ -26,7 +26,7 @@ set +e
 while IFS= read -r line; do
     case "$line" in
         *"Linux version"*|*"Freeing SMP alternatives"*|*"smp: Brought up"*|*"Run /init"*|\
-        *"init: "*|*"Kernel panic"*|*"vmm"*)
+        "init: "*|*"Kernel panic"*|*"vmm"*)
             printf '%8s s  %s\n' "$(elapsed)" "$line" ;;
     esac
 done

@@ -79,3 +79,38 @@ fn test_triple_fault_exits_67() {
         .expect_code(67)
         .expect_stderr("triple fault");
 }
+
+/// A guest that writes `value` to I/O `port` and then halts.
+fn port_write_guest(name: &str, port: u16, value: u8) -> Run {
+    use iced_x86::code_asm::*;
+    let mut a = CodeAssembler::new(32).unwrap();
+    a.mov(dx, port as u32).unwrap();
+    a.mov(al, value as u32).unwrap();
+    a.out(dx, al).unwrap();
+    let mut halt = a.create_label();
+    a.set_label(&mut halt).unwrap();
+    a.hlt().unwrap();
+    a.jmp(halt).unwrap();
+    let code = a.assemble(integration::PVH_LOAD_ADDR).unwrap();
+    let path = integration::scratch_file(&format!("{name}.elf"), &integration::pvh_elf(&code, 0x1000));
+    run_vmm(&["--kernel", path.to_str().unwrap(), "--timeout", "30"])
+}
+
+#[test]
+fn test_acpi_s5_sleep_powers_off_with_code_0() {
+    if !kvm_available() {
+        return;
+    }
+    // SLP_EN | SLP_TYP=5 (the DSDT's _S5) to the FADT's sleep control register.
+    port_write_guest("acpi-poweroff", 0x3c0, (5 << 2) | (1 << 5))
+        .expect_code(0)
+        .expect_stderr("vmm: guest powered off");
+}
+
+#[test]
+fn test_acpi_reset_register_exits_66() {
+    if !kvm_available() {
+        return;
+    }
+    port_write_guest("acpi-reset", 0x3c2, 1).expect_code(66).expect_stderr("reset");
+}

@@ -1,7 +1,8 @@
 //! Debian's stock 6.12 kernel (its uncompressed vmlinux, PVH entry) boots
 //! under our VMM with 2 vCPUs: Linux lists our ACPI tables without errors,
 //! gets past the int3 self-test in `alternative_instructions()` (where other
-//! VMMs stop on kvm-pvm: our fallback delivers #BP) and brings up both CPUs.
+//! VMMs stop on kvm-pvm: our fallback delivers #BP), brings up both CPUs,
+//! and loads our DSDT, finding soft-off (`_S5`).
 
 use std::time::Duration;
 
@@ -11,9 +12,11 @@ use integration::{is_kvm_pvm, kvm_available, linux_guest_file, run_vmm_until};
 /// run (cmpxchg16b, SSSE3, AES-NI, PCLMULQDQ, SMAP, POPCNT) and XSAVE.
 const CMDLINE: &str = "console=ttyS0 clearcpuid=cx16,ssse3,aes,pclmulqdq,smap,popcnt noxsave";
 const BROUGHT_UP: &str = "smp: Brought up 1 node, 2 CPUs";
+/// Printed once ACPICA has loaded the DSDT and evaluated the sleep states.
+const SLEEP_STATES: &str = "ACPI: PM: (supports";
 
 #[test]
-fn test_debian_6_12_boots_to_smp_with_our_acpi_tables() {
+fn test_debian_6_12_boots_to_smp_and_acpi_with_our_tables() {
     if !kvm_available() {
         return;
     }
@@ -30,9 +33,9 @@ fn test_debian_6_12_boots_to_smp_with_our_acpi_tables() {
         "--timeout",
         "600",
     ];
-    let (run, at) = run_vmm_until(&args, BROUGHT_UP, Duration::from_secs(600));
-    let at = at.unwrap_or_else(|| panic!("Linux stopped before bringing up 2 CPUs:\n{run}"));
-    eprintln!("linux: '{BROUGHT_UP}' after {:.1} s", at.as_secs_f64());
+    let (run, at) = run_vmm_until(&args, SLEEP_STATES, Duration::from_secs(600));
+    let at = at.unwrap_or_else(|| panic!("Linux stopped before ACPI's sleep states:\n{run}"));
+    eprintln!("linux: '{SLEEP_STATES}' after {:.1} s", at.as_secs_f64());
 
     let out = &run.stdout;
     assert!(out.contains("Linux version 6.12."), "{run}");
@@ -52,6 +55,8 @@ fn test_debian_6_12_boots_to_smp_with_our_acpi_tables() {
         assert!(!out.contains(bad), "Linux reported {bad:?}:\n{run}");
     }
     assert!(out.contains("Freeing SMP alternatives memory"), "{run}");
+    assert!(out.contains(BROUGHT_UP), "{run}");
+    assert!(out.contains("ACPI: PM: (supports S0 S5)"), "Linux found our _S5:\n{run}");
     if is_kvm_pvm() {
         assert!(
             run.stderr.contains("fallback: completed int3"),

@@ -1,5 +1,7 @@
 //! The VMM's exit codes: one table, used by `--help`, the README and tests.
 
+/// The guest powered off through ACPI (S5).
+pub const POWER_OFF: u8 = 0;
 /// Highest exit code a guest can choose through the debug-exit port; larger
 /// values are reported as this one.
 pub const GUEST_MAX: u8 = 63;
@@ -21,10 +23,11 @@ pub const INTERNAL: u8 = 70;
 /// The table printed after `--help`.
 pub const HELP_TABLE: &str = "\
 Exit codes:
+  0     the guest powered off (ACPI S5), or wrote 0 to the debug-exit port
   0-63  the guest wrote this value to the debug-exit port 0xf4 (values above 63 give 63)
   64    bad command line or configuration (flags, kernel or initramfs file, memory size)
   65    KVM unavailable (/dev/kvm missing or not permitted, required capability missing)
-  66    guest requested a reset (i8042 0xfe)
+  66    guest requested a reset (i8042 0xfe or the ACPI reset register)
   67    guest shut down the CPU (triple fault)
   68    --timeout expired
   69    KVM could not emulate a guest instruction (a report is printed on stderr)

@@ -16,6 +16,8 @@ pub enum VmOutcome {
     DebugExit(u32),
     /// The guest asked for a reset.
     Reset,
+    /// The guest powered off (ACPI S5).
+    PowerOff,
     /// A vCPU shut down (triple fault).
     Shutdown {
         /// The vCPU that shut down.
@@ -35,6 +37,7 @@ impl VmOutcome {
         match self {
             VmOutcome::DebugExit(v) => exit_code::for_debug_exit(*v),
             VmOutcome::Reset => exit_code::GUEST_RESET,
+            VmOutcome::PowerOff => exit_code::POWER_OFF,
             VmOutcome::Shutdown { .. } => exit_code::GUEST_SHUTDOWN,
             VmOutcome::EmulationFailure(_) => exit_code::EMULATION_FAILURE,
             VmOutcome::Timeout(_) => exit_code::TIMEOUT,
@@ -52,6 +55,7 @@ impl VmOutcome {
             )),
             VmOutcome::DebugExit(_) => None,
             VmOutcome::Reset => Some("vmm: guest requested a reset; stopping".into()),
+            VmOutcome::PowerOff => Some("vmm: guest powered off".into()),
             VmOutcome::Shutdown { cpu } => Some(format!(
                 "vmm: vCPU {cpu} shut down (triple fault); stopping"
             )),
@@ -117,6 +121,7 @@ impl StopSink for StopSignal {
         self.stop(match request {
             StopRequest::DebugExit(value) => VmOutcome::DebugExit(value),
             StopRequest::Reset => VmOutcome::Reset,
+            StopRequest::PowerOff => VmOutcome::PowerOff,
         });
     }
 }
