@@ -1,6 +1,8 @@
-//! The boot GDT for a 32-bit protected-mode entry (PVH): flat code and data
+//! The boot GDT for a 32-bit protected-mode entry: flat code and data
 //! segments and a TSS, as descriptors in guest memory and as the decoded
-//! segment state the VMM loads into the vCPU.
+//! segment state the VMM loads into the vCPU. The selectors are Linux's
+//! `__BOOT_CS` (0x10) and `__BOOT_DS` (0x18), which its 32-bit boot
+//! protocol requires; PVH leaves selectors to the VMM, so both use them.
 
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
 
@@ -49,9 +51,9 @@ impl Segment {
     }
 }
 
-/// Flat 4 GiB 32-bit code segment, selector 0x08.
+/// Flat 4 GiB 32-bit code segment, selector 0x10 (`__BOOT_CS`).
 pub const CODE32: Segment = Segment {
-    selector: 0x08,
+    selector: 0x10,
     base: 0,
     limit: 0xffff_ffff,
     type_: 0xb,
@@ -63,16 +65,16 @@ pub const CODE32: Segment = Segment {
     g: true,
 };
 
-/// Flat 4 GiB data segment, selector 0x10.
+/// Flat 4 GiB data segment, selector 0x18 (`__BOOT_DS`).
 pub const DATA32: Segment = Segment {
-    selector: 0x10,
+    selector: 0x18,
     type_: 0x3,
     ..CODE32
 };
 
-/// A minimal busy 32-bit TSS, selector 0x18 (VT-x needs a usable TR).
+/// A minimal busy 32-bit TSS, selector 0x20 (VT-x needs a usable TR).
 pub const TSS: Segment = Segment {
-    selector: 0x18,
+    selector: 0x20,
     base: 0,
     limit: 0x67,
     type_: 0xb,
@@ -84,8 +86,8 @@ pub const TSS: Segment = Segment {
     g: false,
 };
 
-/// Number of GDT entries (null, code, data, TSS).
-pub const GDT_ENTRIES: usize = 4;
+/// Number of GDT entries (null, unused, code, data, TSS).
+pub const GDT_ENTRIES: usize = 5;
 
 /// Writes the boot GDT at `addr`; returns its limit (size - 1) for GDTR.
 pub fn write_boot_gdt<M: GuestMemoryBackend>(
@@ -93,6 +95,7 @@ pub fn write_boot_gdt<M: GuestMemoryBackend>(
     addr: GuestAddress,
 ) -> Result<u16, vm_memory::GuestMemoryError> {
     let entries = [
+        0,
         0,
         CODE32.descriptor(),
         DATA32.descriptor(),
@@ -127,7 +130,14 @@ mod tests {
     fn test_gdt_write_fails_outside_memory() {
         let mem =
             vm_memory::GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x1000)]).unwrap();
-        assert_eq!(write_boot_gdt(&mem, GuestAddress(0x500)).unwrap(), 31);
+        assert_eq!(write_boot_gdt(&mem, GuestAddress(0x500)).unwrap(), 39);
+        let code: u64 = mem
+            .read_obj(GuestAddress(0x500 + u64::from(CODE32.selector)))
+            .unwrap();
+        let data: u64 = mem
+            .read_obj(GuestAddress(0x500 + u64::from(DATA32.selector)))
+            .unwrap();
+        assert_eq!((code, data), (CODE32.descriptor(), DATA32.descriptor()));
         assert!(write_boot_gdt(&mem, GuestAddress(0xff0)).is_err());
     }
 }

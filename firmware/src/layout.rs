@@ -4,6 +4,7 @@
 //! 0x0000_0500  boot GDT                 0x0010_0000  kernel image (1 MiB)
 //! 0x0000_6000  PVH start info           ...          RAM up to 3 GiB
 //! 0x0000_7000  PVH memory map           0xc000_0000  32-bit MMIO hole (IOAPIC, LAPIC, ...)
+//! 0x0000_8000  Linux zero page
 //! 0x0002_0000  kernel command line      0x1_0000_0000 RAM above 3 GiB, if any
 //! 0x0009_fc00  EBDA (reserved to 1 MiB)
 //! 0x000e_0000  ACPI tables, RSDP first
@@ -19,6 +20,8 @@ pub const PVH_START_INFO_ADDR: u64 = 0x6000;
 pub const PVH_MODLIST_ADDR: u64 = 0x6040;
 /// PVH memory map entries.
 pub const PVH_MEMMAP_ADDR: u64 = 0x7000;
+/// Linux's zero page (`struct boot_params`) for bzImage boot.
+pub const BOOT_PARAMS_ADDR: u64 = 0x8000;
 /// Most memory-map entries the reserved page holds.
 pub const PVH_MEMMAP_MAX_ENTRIES: usize = 0x1000 / 24;
 /// The NUL-terminated kernel command line.
@@ -105,6 +108,8 @@ mod tests {
         const {
             assert!(PVH_MODLIST_ADDR >= PVH_START_INFO_ADDR + 56);
             assert!(PVH_MEMMAP_ADDR >= PVH_MODLIST_ADDR + 32);
+            assert!(BOOT_PARAMS_ADDR >= PVH_MEMMAP_ADDR + 0x1000);
+            assert!(BOOT_PARAMS_ADDR + 0x1000 <= CMDLINE_ADDR);
             assert!(CMDLINE_ADDR + CMDLINE_MAX_SIZE as u64 <= EBDA_START);
         }
     }

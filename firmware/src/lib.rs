@@ -11,6 +11,7 @@ pub mod gdt;
 pub mod layout;
 pub mod memmap;
 pub mod pvh;
+pub mod zero_page;
 
 pub use layout::GuestLayout;
 pub use memmap::{MemoryMapEntry, MemoryType};

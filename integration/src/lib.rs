@@ -325,6 +325,23 @@ pub fn pvh_elf(code: &[u8], memsz: u64) -> Vec<u8> {
     elf
 }
 
+/// A bzImage for boot protocol 2.15 whose protected-mode kernel is `code`
+/// (loaded and entered at `PVH_LOAD_ADDR`), needing `init_size` bytes there.
+pub fn bzimage(code: &[u8], init_size: u32) -> Vec<u8> {
+    let mut image = vec![0u8; 1024];
+    image[0x1f1] = 1; // setup_sects: the boot sector plus one
+    image[0x1fe..0x200].copy_from_slice(&0xaa55u16.to_le_bytes());
+    image[0x202..0x206].copy_from_slice(b"HdrS");
+    image[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+    image[0x211] = 1; // LOADED_HIGH
+    image[0x214..0x218].copy_from_slice(&(PVH_LOAD_ADDR as u32).to_le_bytes());
+    image[0x22c..0x230].copy_from_slice(&0x37ff_ffffu32.to_le_bytes());
+    image[0x258..0x260].copy_from_slice(&PVH_LOAD_ADDR.to_le_bytes());
+    image[0x260..0x264].copy_from_slice(&init_size.to_le_bytes());
+    image.extend_from_slice(code);
+    image
+}
+
 /// A PVH ELF with no code and one PT_LOAD of `memsz` bytes at `PVH_LOAD_ADDR`:
 /// enough for the VMM to judge whether it fits.
 pub fn fake_pvh_elf(memsz: u64) -> Vec<u8> {

@@ -120,3 +120,68 @@ fn test_timings_flag_reports_first_output_exit_and_rss() {
     assert!(first > 0.0 && first <= exit, "{line}");
     assert!(rss > 0.0, "{line}");
 }
+
+/// A synthetic bzImage checks, from its 32-bit entry, what the Linux boot
+/// protocol promises: ESI -> zero page with our header fields, command line,
+/// e820 map, RSDP and initramfs, and the __BOOT_CS/__BOOT_DS selectors.
+#[test]
+fn test_bzimage_entry_gets_zero_page_cmdline_e820_initramfs_and_rsdp() {
+    use iced_x86::code_asm::*;
+    if !kvm_available() {
+        return;
+    }
+    let ramdisk = b"INITRAMFS-PAYLOAD".repeat(100);
+    let mut a = CodeAssembler::new(32).unwrap();
+    let mut check = 0u8;
+    let mut expect =
+        |a: &mut CodeAssembler, op: &dyn Fn(&mut CodeAssembler) -> Result<(), IcedError>| {
+            check += 1;
+            let mut ok = a.create_label();
+            op(a).unwrap();
+            a.je(ok).unwrap();
+            a.mov(al, check as u32).unwrap();
+            a.out(0xf4, al).unwrap();
+            a.hlt().unwrap();
+            a.set_label(&mut ok).unwrap();
+            a.nop().unwrap();
+        };
+    expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x202), 0x5372_6448)); // "HdrS"
+    expect(&mut a, &|a| a.cmp(byte_ptr(esi + 0x210), 0xff)); // type_of_loader
+    expect(&mut a, &|a| {
+        a.mov(ebx, dword_ptr(esi + 0x228))?; // cmd_line_ptr
+        a.cmp(dword_ptr(ebx), u32::from_le_bytes(*b"bzim"))
+    });
+    expect(&mut a, &|a| a.cmp(byte_ptr(esi + 0x1e8), 3)); // e820_entries
+    expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x2d0 + 20 * 2 + 16), 1)); // e820[2] is RAM
+    expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x70), 0xe0000)); // acpi_rsdp_addr
+    expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x21c), 1700)); // ramdisk_size
+    expect(&mut a, &|a| {
+        a.mov(ebx, dword_ptr(esi + 0x218))?; // ramdisk_image
+        a.cmp(dword_ptr(ebx), u32::from_le_bytes(*b"INIT"))
+    });
+    expect(&mut a, &|a| {
+        a.mov(eax, cs)?;
+        a.cmp(eax, 0x10)
+    });
+    expect(&mut a, &|a| {
+        a.mov(eax, ds)?;
+        a.cmp(eax, 0x18)
+    });
+    a.mov(al, 0).unwrap();
+    a.out(0xf4, al).unwrap();
+    a.hlt().unwrap();
+    let code = a.assemble(integration::PVH_LOAD_ADDR).unwrap();
+    let kernel = integration::scratch_file("bzimage-test", &integration::bzimage(&code, 0x10000));
+    let initrd = integration::scratch_file("bzimage-test.initrd", &ramdisk);
+    let run = run_vmm(&[
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--initramfs",
+        initrd.to_str().unwrap(),
+        "--cmdline",
+        "bzimage-test console=ttyS0",
+        "--timeout",
+        "30",
+    ]);
+    run.expect_code(0);
+}

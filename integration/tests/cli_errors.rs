@@ -58,11 +58,25 @@ fn test_elf_without_pvh_note() {
 }
 
 #[test]
-fn test_bzimage_is_recognised_and_refused_clearly() {
+fn test_bzimage_with_an_old_boot_protocol_is_refused() {
     let mut image = vec![0u8; 0x400];
     image[0x202..0x206].copy_from_slice(b"HdrS");
-    let path = scratch_file("fake-bzimage", &image);
-    usage_error(&["--kernel", path.to_str().unwrap()], "is a bzImage");
+    image[0x206..0x208].copy_from_slice(&0x0201u16.to_le_bytes());
+    let path = scratch_file("old-bzimage", &image);
+    usage_error(
+        &["--kernel", path.to_str().unwrap()],
+        "boot protocol 2.01; 2.06 or later is needed",
+    );
+}
+
+#[test]
+fn test_bzimage_that_decompresses_beyond_memory() {
+    // 64 MiB init_size: the kernel needs RAM to 65 MiB.
+    let path = scratch_file("big-bzimage", &integration::bzimage(&[0xf4], 64 << 20));
+    usage_error(
+        &["--kernel", path.to_str().unwrap(), "--memory", "32M"],
+        "needs guest RAM up to 0x4100000 (65 MiB), but --memory gives 32 MiB",
+    );
 }
 
 #[test]

@@ -319,10 +319,11 @@ fn test_fallback_int3_delivers_bp_as_a_trap() {
         exit(a, 0)?;
         a.set_label(&mut setup)?;
         a.pop(eax)?;
-        // IDT gate 3: a 32-bit interrupt gate to the handler, selector 0x08.
+        // IDT gate 3: a 32-bit interrupt gate to the handler, through the
+        // boot GDT's code selector (0x10, Linux's __BOOT_CS).
         a.mov(ebx, eax)?;
         a.and(eax, 0xffffu32)?;
-        a.or(eax, 0x0008_0000u32)?;
+        a.or(eax, 0x0010_0000u32)?;
         a.mov(dword_ptr(idt + 24), eax)?;
         a.and(ebx, 0xffff_0000u32)?;
         a.or(ebx, 0x8e00u32)?;

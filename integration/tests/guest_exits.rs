@@ -92,7 +92,8 @@ fn port_write_guest(name: &str, port: u16, value: u8) -> Run {
     a.hlt().unwrap();
     a.jmp(halt).unwrap();
     let code = a.assemble(integration::PVH_LOAD_ADDR).unwrap();
-    let path = integration::scratch_file(&format!("{name}.elf"), &integration::pvh_elf(&code, 0x1000));
+    let path =
+        integration::scratch_file(&format!("{name}.elf"), &integration::pvh_elf(&code, 0x1000));
     run_vmm(&["--kernel", path.to_str().unwrap(), "--timeout", "30"])
 }
 
@@ -112,5 +113,7 @@ fn test_acpi_reset_register_exits_66() {
     if !kvm_available() {
         return;
     }
-    port_write_guest("acpi-reset", 0x3c2, 1).expect_code(66).expect_stderr("reset");
+    port_write_guest("acpi-reset", 0x3c2, 1)
+        .expect_code(66)
+        .expect_stderr("reset");
 }

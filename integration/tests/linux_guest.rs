@@ -56,7 +56,10 @@ fn test_debian_6_12_boots_to_smp_and_acpi_with_our_tables() {
     }
     assert!(out.contains("Freeing SMP alternatives memory"), "{run}");
     assert!(out.contains(BROUGHT_UP), "{run}");
-    assert!(out.contains("ACPI: PM: (supports S0 S5)"), "Linux found our _S5:\n{run}");
+    assert!(
+        out.contains("ACPI: PM: (supports S0 S5)"),
+        "Linux found our _S5:\n{run}"
+    );
     if is_kvm_pvm() {
         assert!(
             run.stderr.contains("fallback: completed int3"),

@@ -12,11 +12,12 @@ use crate::size::parse_size;
 #[derive(Debug, Parser)]
 #[command(name = "vmm", version, after_help = HELP_TABLE)]
 pub struct Cli {
-    /// Kernel to boot: an ELF with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
+    /// Kernel to boot: an ELF with a PVH entry note (e.g. Linux's vmlinux) or a
+    /// Linux bzImage (boot protocol 2.06+); recognised by content.
     #[arg(long, value_name = "PATH")]
     pub kernel: PathBuf,
 
-    /// Initial ramdisk, handed to the kernel as the first PVH module.
+    /// Initial ramdisk: the first PVH module, or the bzImage's ramdisk.
     #[arg(long, value_name = "PATH")]
     pub initramfs: Option<PathBuf>,
 

@@ -9,7 +9,7 @@ use firmware::acpi::write_acpi_tables;
 use firmware::GuestLayout;
 use vmm_sys_util::epoll::EventSet;
 
-use crate::boot::{load_pvh, preflight, BootRequest};
+use crate::boot::{load_kernel, preflight, BootRequest};
 use crate::cli::Cli;
 use crate::console::StdinForwarder;
 use crate::error::{config_error, KvmUnavailable};
@@ -56,7 +56,7 @@ pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Re
         write_acpi_tables(&mem, cli.cpus, &power_management())
             .context("building the ACPI tables")?,
     );
-    let entry = load_pvh(&mem, &layout, &request)?;
+    let entry = load_kernel(&mem, &layout, &request)?;
     let vcpus = create_vcpus(&kvm, &vm, cli.cpus, &entry)?;
     let ctx = Arc::new(VcpuContext {
         pio: platform.pio.clone(),

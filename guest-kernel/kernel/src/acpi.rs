@@ -7,25 +7,25 @@ use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
 
 use crate::arch::paging;
 
+/// MADT Local APIC flag: the processor is enabled.
+pub const LAPIC_ENABLED: u32 = 1 << 0;
 /// MADT Local APIC flags: enabled, or online-capable.
-const LAPIC_USABLE: u32 = 0b11;
-
-/// Where the RSDP came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RsdpSource {
-    /// `hvm_start_info.rsdp_paddr`.
-    StartInfo,
-    /// The BIOS-area search (EBDA, 0xe0000..0xfffff).
-    BiosSearch,
-}
+pub const LAPIC_USABLE: u32 = 0b11;
 
 /// What the MADT says about the processors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CpuInfo {
     /// Usable (enabled or online-capable) Local APIC / x2APIC entries.
     pub cpus: usize,
-    /// Where the RSDP was found.
-    pub source: RsdpSource,
+}
+
+/// A Local APIC or Local x2APIC entry of the MADT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lapic {
+    /// The processor's (x2)APIC ID.
+    pub id: u32,
+    /// Its flags ([`LAPIC_ENABLED`], online-capable).
+    pub flags: u32,
 }
 
 /// ACPI tables are read in place through the identity map.
@@ -47,29 +47,45 @@ impl AcpiHandler for IdentityMapped {
     fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
 }
 
-/// Counts the CPUs in the MADT. `rsdp_paddr` 0 means: search the BIOS area.
-/// Returns `None` if no valid RSDP or MADT is found.
-pub fn cpu_info(rsdp_paddr: u64) -> Option<CpuInfo> {
-    let (tables, source) = if rsdp_paddr != 0 {
+/// Calls `f` with each Local APIC and Local x2APIC entry of the MADT.
+/// `rsdp_paddr` 0 means: search the BIOS area. Returns `None` if no valid
+/// RSDP or MADT is found.
+pub fn for_each_lapic(rsdp_paddr: u64, mut f: impl FnMut(Lapic)) -> Option<()> {
+    let tables = if rsdp_paddr != 0 {
         // SAFETY: the VMM says an RSDP lives at `rsdp_paddr`; the crate checks
         // its signature and checksum, and our handler only maps identity-mapped memory.
-        let tables = unsafe { AcpiTables::from_rsdp(IdentityMapped, rsdp_paddr as usize) };
-        (tables.ok()?, RsdpSource::StartInfo)
+        unsafe { AcpiTables::from_rsdp(IdentityMapped, rsdp_paddr as usize) }
     } else {
         // SAFETY: this is a PVH guest with BIOS-style low memory: the search
         // only reads the BDA word at 0x40e, the EBDA and 0xe0000..0xfffff.
-        let tables = unsafe { AcpiTables::search_for_rsdp_bios(IdentityMapped) };
-        (tables.ok()?, RsdpSource::BiosSearch)
-    };
+        unsafe { AcpiTables::search_for_rsdp_bios(IdentityMapped) }
+    }
+    .ok()?;
     let madt = tables.find_table::<Madt>().ok()?;
-    let cpus = madt
-        .get()
-        .entries()
-        .filter(|entry| match entry {
-            MadtEntry::LocalApic(e) => e.flags & LAPIC_USABLE != 0,
-            MadtEntry::LocalX2Apic(e) => e.flags & LAPIC_USABLE != 0,
-            _ => false,
-        })
-        .count();
-    Some(CpuInfo { cpus, source })
+    for entry in madt.get().entries() {
+        match entry {
+            MadtEntry::LocalApic(e) => f(Lapic {
+                id: u32::from(e.apic_id),
+                flags: e.flags,
+            }),
+            MadtEntry::LocalX2Apic(e) => f(Lapic {
+                id: e.x2apic_id,
+                flags: e.flags,
+            }),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// Counts the usable CPUs in the MADT. `rsdp_paddr` 0 means: search the
+/// BIOS area. Returns `None` if no valid RSDP or MADT is found.
+pub fn cpu_info(rsdp_paddr: u64) -> Option<CpuInfo> {
+    let mut cpus = 0;
+    for_each_lapic(rsdp_paddr, |lapic| {
+        if lapic.flags & LAPIC_USABLE != 0 {
+            cpus += 1;
+        }
+    })?;
+    Some(CpuInfo { cpus })
 }

@@ -12,6 +12,7 @@ pub const LAPIC_BASE: u64 = 0xfee0_0000;
 /// Timer initial count: 10 ms at 1 GHz / 16.
 pub const TIMER_INITIAL_COUNT: u32 = 625_000;
 
+const REG_ID: u64 = 0x20;
 const REG_TPR: u64 = 0x80;
 const REG_EOI: u64 = 0xb0;
 const REG_SVR: u64 = 0xf0;
@@ -50,6 +51,17 @@ pub fn init() {
     write(REG_TIMER_DIVIDE, DIVIDE_BY_16);
     write(REG_LVT_TIMER, LVT_TIMER_PERIODIC | u32::from(TIMER_VECTOR));
     write(REG_TIMER_INITIAL, TIMER_INITIAL_COUNT);
+}
+
+/// This CPU's local APIC ID (xAPIC ID register, bits 31:24).
+pub fn id() -> u32 {
+    read(REG_ID) >> 24
+}
+
+/// Restarts the periodic timer with period `count` (in bus clocks / 16):
+/// [`TIMER_INITIAL_COUNT`] is the normal 10 ms.
+pub fn set_timer_initial_count(count: u32) {
+    write(REG_TIMER_INITIAL, count);
 }
 
 /// Timer interrupt: count the tick and signal end of interrupt.

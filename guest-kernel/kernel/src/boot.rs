@@ -4,13 +4,17 @@
 use spin::Once;
 
 use crate::acpi::{self, CpuInfo};
-use crate::frame_alloc::{self, LOW_MEMORY};
+use crate::frame_alloc::{self, LOW_MEMORY, MAX_RESERVED};
 use crate::memmap::{MemoryMap, Region};
 use crate::pvh::{MemmapEntry, ModlistEntry, StartInfo};
 use crate::{cmdline, heap, pvh};
 
-/// Most boot modules whose memory is kept out of the frame allocator.
-const MAX_MODULES: usize = 8;
+/// Reserved ranges besides the modules: first MiB, kernel image, start
+/// info, command line, memory map, module list.
+const FIXED_RESERVED: usize = 6;
+/// Most boot modules supported (more panic): each takes two reserved
+/// ranges (its data and its command line).
+pub const MAX_MODULES: usize = (MAX_RESERVED - FIXED_RESERVED) / 2;
 
 /// What the kernel learnt at boot.
 #[derive(Debug)]
@@ -48,20 +52,19 @@ impl AcpiMode {
         }
     }
 
-    /// Looks up the CPUs as this mode says, given the start info's RSDP address.
-    pub fn cpu_info(self, rsdp_paddr: u64) -> Option<CpuInfo> {
+    /// The RSDP address to hand to [`acpi`] (0: search the BIOS area), given
+    /// the start info's; `None` for `acpi=off`.
+    pub fn rsdp(self, start_info_rsdp: u64) -> Option<u64> {
         match self {
-            Self::Auto => acpi::cpu_info(rsdp_paddr),
-            Self::Search => acpi::cpu_info(0),
+            Self::Auto => Some(start_info_rsdp),
+            Self::Search => Some(0),
             Self::Off => None,
         }
     }
-}
 
-impl BootInfo {
-    /// CPU count shown in the banner: the MADT's, or 1 without ACPI.
-    pub fn cpus(&self) -> usize {
-        self.cpu_info.map_or(1, |c| c.cpus)
+    /// Looks up the CPUs as this mode says, given the start info's RSDP address.
+    pub fn cpu_info(self, start_info_rsdp: u64) -> Option<CpuInfo> {
+        acpi::cpu_info(self.rsdp(start_info_rsdp)?)
     }
 }
 
@@ -105,13 +108,27 @@ pub fn info() -> &'static BootInfo {
     BOOT_INFO.get().expect("boot::init has not run")
 }
 
-/// Ranges the frame allocator must not hand out. Returns them and their count.
-pub fn reserved_regions(info: &BootInfo) -> ([Region; 6 + MAX_MODULES], usize) {
+/// Ranges the frame allocator must not hand out: the first MiB, the kernel
+/// image, the start info, command line, memory map, module list, and each
+/// module with its command line (empty ones left out). Panics if there are
+/// more than [`MAX_MODULES`] modules or the module list is unreadable.
+pub fn reserved_regions(info: &BootInfo) -> impl Iterator<Item = Region> + Clone {
     let si = &info.start_info;
     let entry = core::mem::size_of::<MemmapEntry>() as u64;
     let module = core::mem::size_of::<ModlistEntry>() as u64;
-    let mut out = [Region::default(); 6 + MAX_MODULES];
-    let fixed = [
+    let modules = si.modules();
+    assert!(
+        modules.len() == si.nr_modules as usize,
+        "module list of {} entries at {:#x} is not readable",
+        si.nr_modules,
+        si.modlist_paddr
+    );
+    assert!(
+        modules.len() <= MAX_MODULES,
+        "{} boot modules, at most {MAX_MODULES} supported",
+        modules.len()
+    );
+    let fixed: [Region; FIXED_RESERVED] = [
         LOW_MEMORY,
         kernel_image(),
         Region::new(si.paddr, pvh::START_INFO_SIZE),
@@ -119,24 +136,23 @@ pub fn reserved_regions(info: &BootInfo) -> ([Region; 6 + MAX_MODULES], usize) {
         Region::new(si.memmap_paddr, u64::from(si.memmap_entries) * entry),
         Region::new(si.modlist_paddr, u64::from(si.nr_modules) * module),
     ];
-    let modules = si.modules().iter().take(MAX_MODULES);
-    let mut count = 0;
-    for region in fixed
+    let per_module = modules.iter().flat_map(|m| {
+        [
+            Region::new(m.paddr, m.size),
+            Region::new(m.cmdline_paddr, m.cmdline_len()),
+        ]
+    });
+    fixed
         .into_iter()
-        .chain(modules.map(|m| Region::new(m.paddr, m.size)))
-    {
-        if !region.is_empty() {
-            out[count] = region;
-            count += 1;
-        }
-    }
-    (out, count)
+        .chain(per_module)
+        .filter(|region| !region.is_empty())
 }
+
+const _: () = assert!(FIXED_RESERVED + 2 * MAX_MODULES <= MAX_RESERVED);
 
 /// Sets up the frame allocator and the heap. Panics if RAM is too small.
 pub fn init_memory(info: &BootInfo) {
-    let (reserved, count) = reserved_regions(info);
-    frame_alloc::init(&info.memory, &reserved[..count]);
+    frame_alloc::init(&info.memory, reserved_regions(info));
     if heap::init().is_none() {
         panic!("no {} KiB of free RAM for the heap", heap::HEAP_SIZE / 1024);
     }

@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod acpi;
 pub mod apic;
 pub mod arch;
+pub mod banner;
 pub mod boot;
 pub mod cmdline;
 pub mod exit;
@@ -25,27 +26,6 @@ pub mod selftest;
 pub mod serial;
 pub mod tests;
 
-use boot::BootInfo;
-
-/// Kernel name and version, first words of the banner.
-pub const BANNER_NAME: &str = concat!("guest-kernel ", env!("CARGO_PKG_VERSION"));
-
-/// Prints `guest-kernel 0.1.0: memory <N> MiB, cpus <N>, cmdline "<cmdline>"`,
-/// with ` (no ACPI)` after the CPU count when no MADT was found.
-fn print_banner(info: &BootInfo) {
-    let no_acpi = if info.cpu_info.is_none() {
-        " (no ACPI)"
-    } else {
-        ""
-    };
-    println!(
-        "{BANNER_NAME}: memory {} MiB, cpus {}{no_acpi}, cmdline \"{}\"",
-        info.memory.ram_bytes() >> 20,
-        info.cpus(),
-        info.cmdline
-    );
-}
-
 /// Rust entry point, called by `arch::entry` in long mode on the boot stack
 /// with the physical address of `hvm_start_info`.
 #[unsafe(no_mangle)]
@@ -53,7 +33,7 @@ pub extern "C" fn kmain(start_info_paddr: u32) -> ! {
     serial::init();
     arch::init();
     let info = boot::init(start_info_paddr);
-    print_banner(info);
+    println!("{}", banner::Banner::of(info));
     boot::init_memory(info);
     apic::init();
     x86_64::instructions::interrupts::enable();

@@ -23,11 +23,6 @@ impl Region {
         }
     }
 
-    /// Length in bytes.
-    pub const fn len(&self) -> u64 {
-        self.end.saturating_sub(self.start)
-    }
-
     /// Whether the range holds no byte.
     pub const fn is_empty(&self) -> bool {
         self.end <= self.start
@@ -58,45 +53,62 @@ impl Region {
     }
 }
 
-/// RAM regions of the memory map, sorted by start address.
+/// RAM regions of the memory map, sorted by start address. It keeps the
+/// start info's table and the order of its RAM entries (a few dozen bytes),
+/// not a copy of the regions.
 #[derive(Debug, Clone, Copy)]
 pub struct MemoryMap {
-    ram: [Region; MAX_REGIONS],
+    entries: &'static [MemmapEntry],
+    /// Indices into `entries` of the kept RAM entries, by start address.
+    order: [u16; MAX_REGIONS],
     count: usize,
     ram_bytes: u64,
 }
 
 impl MemoryMap {
-    /// Collects the RAM (type 1) entries, sorted by address.
-    pub fn from_entries(entries: &[MemmapEntry]) -> Self {
+    /// Collects the non-empty RAM (type 1) entries among the first 65536, sorted by address.
+    pub fn from_entries(entries: &'static [MemmapEntry]) -> Self {
         let mut map = Self {
-            ram: [Region::default(); MAX_REGIONS],
+            entries,
+            order: [0; MAX_REGIONS],
             count: 0,
             ram_bytes: 0,
         };
-        for entry in entries.iter().filter(|e| e.kind == MEMMAP_TYPE_RAM) {
+        for (index, entry) in entries.iter().enumerate() {
+            if entry.kind != MEMMAP_TYPE_RAM {
+                continue;
+            }
             map.ram_bytes = map.ram_bytes.saturating_add(entry.size);
-            let region = Region::new(entry.addr, entry.size);
-            if map.count < MAX_REGIONS && !region.is_empty() {
-                map.insert_sorted(region);
+            let Ok(index) = u16::try_from(index) else {
+                continue;
+            };
+            if map.count < MAX_REGIONS && !Self::region(entry).is_empty() {
+                map.insert_sorted(index);
             }
         }
         map
     }
 
-    fn insert_sorted(&mut self, region: Region) {
+    fn region(entry: &MemmapEntry) -> Region {
+        Region::new(entry.addr, entry.size)
+    }
+
+    fn insert_sorted(&mut self, index: u16) {
+        let start = self.entries[usize::from(index)].addr;
         let mut i = self.count;
-        while i > 0 && self.ram[i - 1].start > region.start {
-            self.ram[i] = self.ram[i - 1];
+        while i > 0 && self.entries[usize::from(self.order[i - 1])].addr > start {
+            self.order[i] = self.order[i - 1];
             i -= 1;
         }
-        self.ram[i] = region;
+        self.order[i] = index;
         self.count += 1;
     }
 
     /// The RAM regions, sorted by start address.
-    pub fn ram(&self) -> &[Region] {
-        &self.ram[..self.count]
+    pub fn ram(&self) -> impl Iterator<Item = Region> + Clone + '_ {
+        self.order[..self.count]
+            .iter()
+            .map(|&i| Self::region(&self.entries[usize::from(i)]))
     }
 
     /// Sum of the sizes of all RAM entries, in bytes.
@@ -106,6 +118,6 @@ impl MemoryMap {
 
     /// Whether `range` lies entirely inside one RAM region.
     pub fn contains(&self, range: &Region) -> bool {
-        self.ram().iter().any(|r| r.contains(range))
+        self.ram().any(|r| r.contains(range))
     }
 }

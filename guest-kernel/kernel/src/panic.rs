@@ -16,14 +16,19 @@ fn panic(info: &PanicInfo) -> ! {
         exit(ExitCode::Panic);
     }
     match info.location() {
-        Some(loc) => serial::emergency_println(format_args!(
-            "panic: {} at {}:{}:{}",
-            info.message(),
-            loc.file(),
-            loc.line(),
-            loc.column()
-        )),
-        None => serial::emergency_println(format_args!("panic: {} at <unknown>", info.message())),
+        Some(loc) => serial::emergency_println_and_exit(
+            format_args!(
+                "panic: {} at {}:{}:{}",
+                info.message(),
+                loc.file(),
+                loc.line(),
+                loc.column()
+            ),
+            ExitCode::Panic,
+        ),
+        None => serial::emergency_println_and_exit(
+            format_args!("panic: {} at <unknown>", info.message()),
+            ExitCode::Panic,
+        ),
     }
-    exit(ExitCode::Panic)
 }

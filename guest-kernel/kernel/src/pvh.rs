@@ -3,6 +3,8 @@
 //! Layout (all little endian): magic u32, version u32, flags u32,
 //! nr_modules u32, modlist_paddr u64, cmdline_paddr u64, rsdp_paddr u64,
 //! and from version 1 on: memmap_paddr u64, memmap_entries u32, reserved u32.
+//! [`StartInfo::parse`] copies it out with one read after checking the
+//! mapping; the tables and strings it points to are read in place.
 
 use core::fmt;
 
@@ -64,7 +66,7 @@ impl fmt::Display for PvhError {
 }
 
 /// The fields of `hvm_start_info` this kernel uses (copied out).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StartInfo {
     /// Physical address of the structure itself.
     pub paddr: u64,
@@ -86,16 +88,23 @@ pub struct StartInfo {
     pub memmap_entries: u32,
 }
 
-fn read_u32(addr: u64) -> u32 {
-    // SAFETY: callers pass addresses inside the start info, which `parse`
-    // checked is identity-mapped; unaligned reads are allowed.
-    unsafe { core::ptr::read_unaligned(addr as *const u32) }
+/// `struct hvm_start_info` as laid out in memory (version 1).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawStartInfo {
+    magic: u32,
+    version: u32,
+    flags: u32,
+    nr_modules: u32,
+    modlist_paddr: u64,
+    cmdline_paddr: u64,
+    rsdp_paddr: u64,
+    memmap_paddr: u64,
+    memmap_entries: u32,
+    reserved: u32,
 }
 
-fn read_u64(addr: u64) -> u64 {
-    // SAFETY: as in `read_u32`.
-    unsafe { core::ptr::read_unaligned(addr as *const u64) }
-}
+const _: () = assert!(core::mem::size_of::<RawStartInfo>() as u64 == START_INFO_SIZE);
 
 impl StartInfo {
     /// Reads and checks the start info at physical `paddr`.
@@ -103,24 +112,26 @@ impl StartInfo {
         if paddr == 0 || !paging::is_identity_mapped(paddr, START_INFO_SIZE) {
             return Err(PvhError::BadAddress(paddr));
         }
-        let magic = read_u32(paddr);
-        if magic != START_INFO_MAGIC {
-            return Err(PvhError::BadMagic(magic));
+        // SAFETY: `[paddr, paddr + START_INFO_SIZE)` is identity-mapped
+        // (checked above) and is the VMM's start info; RawStartInfo is plain
+        // integers, so any bytes are a valid value, and the read is unaligned.
+        let raw = unsafe { core::ptr::read_unaligned(paddr as *const RawStartInfo) };
+        if raw.magic != START_INFO_MAGIC {
+            return Err(PvhError::BadMagic(raw.magic));
         }
-        let version = read_u32(paddr + 4);
-        let (memmap_paddr, memmap_entries) = if version >= 1 {
-            (read_u64(paddr + 40), read_u32(paddr + 48))
+        let (memmap_paddr, memmap_entries) = if raw.version >= 1 {
+            (raw.memmap_paddr, raw.memmap_entries)
         } else {
             (0, 0)
         };
         Ok(Self {
             paddr,
-            version,
-            flags: read_u32(paddr + 8),
-            nr_modules: read_u32(paddr + 12),
-            modlist_paddr: read_u64(paddr + 16),
-            cmdline_paddr: read_u64(paddr + 24),
-            rsdp_paddr: read_u64(paddr + 32),
+            version: raw.version,
+            flags: raw.flags,
+            nr_modules: raw.nr_modules,
+            modlist_paddr: raw.modlist_paddr,
+            cmdline_paddr: raw.cmdline_paddr,
+            rsdp_paddr: raw.rsdp_paddr,
             memmap_paddr,
             memmap_entries,
         })
@@ -128,30 +139,14 @@ impl StartInfo {
 
     /// The command line (empty if absent, not UTF-8, or unmapped).
     pub fn cmdline(&self) -> &'static str {
-        let addr = self.cmdline_paddr;
-        if addr == 0 || !paging::is_identity_mapped(addr, CMDLINE_MAX as u64 + 1) {
-            return "";
-        }
-        let base = addr as *const u8;
-        // SAFETY: the VMM placed a NUL-terminated string at `addr`, which is
-        // identity-mapped for CMDLINE_MAX + 1 bytes; the frame allocator never
-        // hands out that memory, so it stays valid for 'static.
-        let bytes = unsafe {
-            let len = (0..CMDLINE_MAX)
-                .find(|&i| *base.add(i) == 0)
-                .unwrap_or(CMDLINE_MAX);
-            core::slice::from_raw_parts(base, len)
-        };
-        core::str::from_utf8(bytes).unwrap_or("")
+        c_string(self.cmdline_paddr)
+            .and_then(|bytes| core::str::from_utf8(bytes).ok())
+            .unwrap_or("")
     }
 
-    /// Length in bytes of the command line including its NUL (0 if absent).
+    /// Bytes the command line occupies, NUL included (0 if absent or unmapped).
     pub fn cmdline_len(&self) -> u64 {
-        if self.cmdline_paddr == 0 {
-            0
-        } else {
-            self.cmdline().len() as u64 + 1
-        }
+        c_string_size(self.cmdline_paddr)
     }
 
     /// The memory map (empty for version 0 or if unmapped).
@@ -159,10 +154,41 @@ impl StartInfo {
         table(self.memmap_paddr, self.memmap_entries)
     }
 
-    /// The module list (empty if none).
+    /// The module list (empty if none, or if it is unmapped or misaligned).
     pub fn modules(&self) -> &'static [ModlistEntry] {
         table(self.modlist_paddr, self.nr_modules)
     }
+}
+
+impl ModlistEntry {
+    /// Bytes the module's command line occupies, NUL included (0 if none).
+    pub fn cmdline_len(&self) -> u64 {
+        c_string_size(self.cmdline_paddr)
+    }
+}
+
+/// The bytes of the NUL-terminated string at physical `paddr`, NUL excluded
+/// and at most [`CMDLINE_MAX`] of them; `None` if `paddr` is 0 or the
+/// `CMDLINE_MAX + 1` bytes there are not all identity-mapped.
+fn c_string(paddr: u64) -> Option<&'static [u8]> {
+    if paddr == 0 || !paging::is_identity_mapped(paddr, CMDLINE_MAX as u64 + 1) {
+        return None;
+    }
+    let base = paddr as *const u8;
+    // SAFETY: the VMM placed a string at `paddr`, identity-mapped for
+    // CMDLINE_MAX + 1 bytes (checked above), and the frame allocator never
+    // hands out that memory (boot reserves it), so it stays valid for 'static.
+    unsafe {
+        let len = (0..CMDLINE_MAX)
+            .find(|&i| *base.add(i) == 0)
+            .unwrap_or(CMDLINE_MAX);
+        Some(core::slice::from_raw_parts(base, len))
+    }
+}
+
+/// Size of the string at `paddr`, NUL included, as [`c_string`] reads it (0 if none).
+fn c_string_size(paddr: u64) -> u64 {
+    c_string(paddr).map_or(0, |bytes| bytes.len() as u64 + 1)
 }
 
 /// A table of `count` `T`s at physical `paddr`, or empty if it is not mapped.

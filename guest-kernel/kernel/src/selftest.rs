@@ -114,11 +114,20 @@ fn triple_fault() {
     }
 }
 
-/// `fld tbyte ptr [addr]`: an 80-bit x87 load (CR0.EM and TS are clear).
+/// `fld tbyte ptr [addr]`: an 80-bit x87 load (CR0.EM and TS are clear),
+/// popped again with `fstp st(0)` if it completes.
 fn x87_load(addr: u64) {
     // SAFETY: the load only reads `addr` (identity-mapped MMIO hole, no
-    // device) into the x87 stack, which nothing else in this kernel uses.
+    // device) onto the x87 stack, and the fstp pops it; the x87 registers are
+    // declared clobbered, so the compiler keeps nothing there.
     unsafe {
-        core::arch::asm!("fld tbyte ptr [{addr}]", addr = in(reg) addr, options(nostack, readonly));
+        core::arch::asm!(
+            "fld tbyte ptr [{addr}]",
+            "fstp st(0)",
+            addr = in(reg) addr,
+            out("st(0)") _, out("st(1)") _, out("st(2)") _, out("st(3)") _,
+            out("st(4)") _, out("st(5)") _, out("st(6)") _, out("st(7)") _,
+            options(nostack, readonly),
+        );
     }
 }

@@ -9,6 +9,8 @@ use spin::Mutex;
 use uart_16550::backend::PioBackend;
 use uart_16550::{Config, Uart16550};
 
+use crate::exit::{ExitCode, exit};
+
 /// I/O port of COM1.
 pub const COM1: u16 = 0x3f8;
 
@@ -37,11 +39,6 @@ pub fn init() {
     *CONSOLE.lock() = Some(Console(uart));
 }
 
-/// Whether [`init`] found a UART (the console is live).
-pub fn is_initialized() -> bool {
-    CONSOLE.lock().is_some()
-}
-
 /// Whether the UART answers on its scratch register (6 port accesses).
 pub fn uart_present() -> bool {
     CONSOLE
@@ -57,14 +54,18 @@ pub fn _print(args: fmt::Arguments) {
     }
 }
 
-/// Prints one line even if the console lock is held (exception and panic paths).
-pub fn emergency_println(args: fmt::Arguments) {
+/// Prints one line even if the console lock is held, then exits with `code`
+/// (exception and panic paths). It never returns: that is what makes taking
+/// over a lock held by the interrupted code sound.
+pub fn emergency_println_and_exit(args: fmt::Arguments, code: ExitCode) -> ! {
     if CONSOLE.is_locked() {
-        // SAFETY: only called on paths that never return to the interrupted
-        // code, so the lock's holder never runs again to see the sharing.
+        // SAFETY: this function diverges, so the code interrupted while
+        // holding the lock never runs again; the kernel runs on the boot CPU
+        // only (it never starts the others), so no other CPU holds it either.
         unsafe { CONSOLE.force_unlock() };
     }
     _print(format_args!("{args}\n"));
+    exit(code)
 }
 
 /// Prints to the serial console.

@@ -14,8 +14,45 @@ use crate::error::config_error;
 pub enum KernelFormat {
     /// A 64-bit x86 ELF with a PVH entry note.
     PvhElf(LoadExtent),
-    /// A Linux bzImage (setup header magic "HdrS").
-    BzImage,
+    /// A Linux bzImage (setup header magic "HdrS") for boot protocol 2.06+.
+    BzImage(BzImageInfo),
+}
+
+impl KernelFormat {
+    /// Guest-physical memory the kernel needs: for a bzImage, where it is
+    /// loaded and where it decompresses itself (`init_size` bytes).
+    pub fn extent(&self) -> LoadExtent {
+        match self {
+            KernelFormat::PvhElf(extent) => *extent,
+            KernelFormat::BzImage(bz) => bz.extent(),
+        }
+    }
+}
+
+/// What the setup header of a bzImage says about its placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BzImageInfo {
+    /// Boot protocol version (0x020f is 2.15).
+    pub version: u16,
+    /// Where the protected-mode kernel is loaded.
+    pub code32_start: u32,
+    /// Bytes of protected-mode kernel in the file.
+    pub payload_len: u64,
+    /// Where a relocatable kernel prefers to run (2.10+).
+    pub pref_address: u64,
+    /// Memory the kernel needs from its run address to decompress (2.10+).
+    pub init_size: u32,
+    /// Highest address an initramfs may end at (inclusive).
+    pub initrd_addr_max: u32,
+}
+
+impl BzImageInfo {
+    fn extent(&self) -> LoadExtent {
+        let start = u64::from(self.code32_start);
+        let run_at = start.max(self.pref_address);
+        let end = (start + self.payload_len).max(run_at + u64::from(self.init_size));
+        LoadExtent { start, end }
+    }
 }
 
 /// The guest-physical span of an ELF's PT_LOAD segments.
@@ -38,7 +75,13 @@ const MAX_NOTES_SIZE: u64 = 64 * 1024;
 const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: u64 = 56;
 const MAX_PHDRS: u16 = 256;
-const BZIMAGE_MAGIC_OFFSET: u64 = 0x202;
+const SETUP_HEADER_OFFSET: u64 = 0x1f1;
+const SETUP_HEADER_LEN: usize = 0x268 - 0x1f1;
+const BZIMAGE_MAGIC: &[u8; 4] = b"HdrS";
+/// Oldest boot protocol we drive (2.06: cmdline_size).
+const MIN_BOOT_PROTOCOL: u16 = 0x0206;
+/// loadflags: the protected-mode kernel loads at 1 MiB (a bzImage).
+const LOADED_HIGH: u8 = 1;
 
 /// Opens `path` and tells what kind of kernel it is.
 pub fn inspect_kernel(path: &Path) -> Result<(File, KernelFormat)> {
@@ -66,13 +109,64 @@ fn detect<F: Read + Seek>(file: &mut F) -> std::io::Result<Result<KernelFormat, 
         }
         return elf_extent(file, &ehdr).map(|r| r.map(KernelFormat::PvhElf));
     }
-    let mut magic = [0u8; 4];
-    if read_up_to(file, BZIMAGE_MAGIC_OFFSET, &mut magic)? == 4 && &magic == b"HdrS" {
-        return Ok(Ok(KernelFormat::BzImage));
+    let mut header = [0u8; SETUP_HEADER_LEN];
+    if read_up_to(file, SETUP_HEADER_OFFSET, &mut header)? == SETUP_HEADER_LEN
+        && &header[0x202 - 0x1f1..0x206 - 0x1f1] == BZIMAGE_MAGIC
+    {
+        let file_len = file.seek(SeekFrom::End(0))?;
+        return Ok(bzimage_info(&header, file_len).map(KernelFormat::BzImage));
     }
     Ok(Err(
         "is neither an ELF kernel with a PVH note nor a bzImage".into(),
     ))
+}
+
+/// Reads the placement fields of a setup header (bytes 0x1f1..0x268).
+fn bzimage_info(header: &[u8; SETUP_HEADER_LEN], file_len: u64) -> Result<BzImageInfo, String> {
+    let at = |offset: usize| offset - SETUP_HEADER_OFFSET as usize;
+    let u16_at = |o: usize| u16::from_le_bytes([header[at(o)], header[at(o) + 1]]);
+    let u32_at = |o: usize| {
+        u32::from_le_bytes([
+            header[at(o)],
+            header[at(o) + 1],
+            header[at(o) + 2],
+            header[at(o) + 3],
+        ])
+    };
+    let version = u16_at(0x206);
+    if version < MIN_BOOT_PROTOCOL {
+        return Err(format!(
+            "is a bzImage for boot protocol {}.{:02}; 2.06 or later is needed",
+            version >> 8,
+            version & 0xff
+        ));
+    }
+    if header[at(0x211)] & LOADED_HIGH == 0 {
+        return Err("is a zImage (loaded below 1 MiB); only bzImages are supported".into());
+    }
+    let setup_sects = match header[at(0x1f1)] {
+        0 => 4,
+        n => u64::from(n),
+    };
+    let payload_len = file_len
+        .checked_sub((setup_sects + 1) * 512)
+        .ok_or("is a bzImage shorter than its setup code")?;
+    let (pref_address, init_size) = if version >= 0x020a {
+        (
+            u64::from(u32_at(0x258)) | (u64::from(u32_at(0x25c)) << 32),
+            u32_at(0x260),
+        )
+    } else {
+        (0, 0)
+    };
+    Ok(BzImageInfo {
+        version,
+        code32_start: u32_at(0x214),
+        payload_len,
+        pref_address,
+        init_size,
+        initrd_addr_max: u32_at(0x22c),
+    })
 }
 
 fn elf_extent<F: Read + Seek>(
@@ -248,11 +342,51 @@ mod tests {
             .contains("without a PVH entry note"));
     }
 
-    #[test]
-    fn test_detect_bzimage_by_header_magic() {
-        let mut image = vec![0u8; 0x300];
+    /// A bzImage header: protocol `version`, 1 setup sector, `payload` bytes.
+    fn fake_bzimage(version: u16, loadflags: u8, payload: usize) -> Vec<u8> {
+        let mut image = vec![0u8; 1024 + payload];
+        image[0x1f1] = 1;
         image[0x202..0x206].copy_from_slice(b"HdrS");
-        assert_eq!(detect_bytes(image), Ok(KernelFormat::BzImage));
+        image[0x206..0x208].copy_from_slice(&version.to_le_bytes());
+        image[0x211] = loadflags;
+        image[0x214..0x218].copy_from_slice(&0x10_0000u32.to_le_bytes());
+        image[0x22c..0x230].copy_from_slice(&0x37ff_ffffu32.to_le_bytes());
+        image[0x258..0x260].copy_from_slice(&0x100_0000u64.to_le_bytes());
+        image[0x260..0x264].copy_from_slice(&0x200_0000u32.to_le_bytes());
+        image
+    }
+
+    #[test]
+    fn test_detect_bzimage_reads_placement_from_setup_header() {
+        let KernelFormat::BzImage(bz) = detect_bytes(fake_bzimage(0x020f, 1, 4096)).unwrap() else {
+            panic!("not a bzImage")
+        };
+        assert_eq!(
+            (bz.version, bz.code32_start, bz.payload_len),
+            (0x020f, 0x10_0000, 4096)
+        );
+        assert_eq!(
+            (bz.pref_address, bz.init_size, bz.initrd_addr_max),
+            (0x100_0000, 0x200_0000, 0x37ff_ffff)
+        );
+        // Decompresses at pref_address: needs memory to 16 MiB + 32 MiB.
+        assert_eq!(
+            KernelFormat::BzImage(bz).extent(),
+            LoadExtent {
+                start: 0x10_0000,
+                end: 0x300_0000
+            }
+        );
+    }
+
+    #[test]
+    fn test_detect_rejects_old_protocols_and_zimages() {
+        assert!(detect_bytes(fake_bzimage(0x0204, 1, 16))
+            .unwrap_err()
+            .contains("boot protocol 2.04"));
+        assert!(detect_bytes(fake_bzimage(0x020f, 0, 16))
+            .unwrap_err()
+            .contains("zImage"));
     }
 
     #[test]

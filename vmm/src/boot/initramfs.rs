@@ -4,7 +4,6 @@ use std::fs::File;
 use std::path::Path;
 
 use anyhow::Result;
-use firmware::GuestLayout;
 use vm_memory::{Bytes, GuestAddress};
 
 use crate::error::config_error;
@@ -13,10 +12,10 @@ use crate::size::format_size;
 
 const PAGE: u64 = 4096;
 
-/// Where an initramfs of `size` bytes goes: page-aligned, as high as low RAM
-/// allows, and entirely above `kernel_end`.
-pub fn placement(layout: &GuestLayout, kernel_end: u64, size: u64) -> Option<GuestAddress> {
-    let start = layout.low_ram_end().checked_sub(size)? & !(PAGE - 1);
+/// Where an initramfs of `size` bytes goes: page-aligned, ending at or
+/// below `top`, and entirely above `kernel_end`.
+pub fn placement(top: u64, kernel_end: u64, size: u64) -> Option<GuestAddress> {
+    let start = top.checked_sub(size)? & !(PAGE - 1);
     (start >= kernel_end).then_some(GuestAddress(start))
 }
 
@@ -33,10 +32,11 @@ pub fn check_readable(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Loads the initramfs file; returns its address and size.
+/// Loads the initramfs file below `top` and above `kernel_end`; returns its
+/// address and size.
 pub fn load(
     mem: &GuestMemory,
-    layout: &GuestLayout,
+    top: u64,
     kernel_end: u64,
     path: &Path,
 ) -> Result<(GuestAddress, u64)> {
@@ -47,11 +47,12 @@ pub fn load(
         .metadata()
         .map_err(|e| config_error(format!("cannot read initramfs {shown}: {e}")))?
         .len();
-    let addr = placement(layout, kernel_end, size).ok_or_else(|| {
+    let addr = placement(top, kernel_end, size).ok_or_else(|| {
         config_error(format!(
-            "initramfs {shown} ({}) does not fit above the kernel in {} of guest RAM; raise --memory",
+            "initramfs {shown} ({}) does not fit between the kernel's end ({}) and {}; raise --memory",
             format_size(size),
-            format_size(layout.ram_size())
+            format_size(kernel_end),
+            format_size(top)
         ))
     })?;
     let len = usize::try_from(size).map_err(|_| config_error("initramfs too large"))?;
@@ -65,18 +66,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_placement_is_page_aligned_at_top_of_low_ram() {
-        let layout = GuestLayout::new(64 << 20);
+    fn test_placement_is_page_aligned_below_top() {
         assert_eq!(
-            placement(&layout, 0x20_0000, 5000),
+            placement(64 << 20, 0x20_0000, 5000),
             Some(GuestAddress((64 << 20) - 8192))
         );
     }
 
     #[test]
     fn test_placement_refuses_overlap_with_kernel() {
-        let layout = GuestLayout::new(4 << 20);
-        assert_eq!(placement(&layout, 0x30_0000, 2 << 20), None);
-        assert_eq!(placement(&layout, 0, 8 << 20), None);
+        assert_eq!(placement(4 << 20, 0x30_0000, 2 << 20), None);
+        assert_eq!(placement(4 << 20, 0, 8 << 20), None);
     }
 }

@@ -1,5 +1,6 @@
-//! The boot vCPU's state at the PVH entry: 32-bit protected mode, paging
-//! off, flat segments from the boot GDT, EBX = start info.
+//! The boot vCPU's state at a 32-bit entry (PVH or Linux's 32-bit boot
+//! protocol): protected mode, paging off, flat segments from the boot GDT,
+//! and the boot information's address in EBX (PVH) or ESI (Linux).
 
 use anyhow::{Context, Result};
 use firmware::gdt::{Segment, CODE32, DATA32, TSS};
@@ -7,7 +8,7 @@ use firmware::layout::BOOT_GDT_ADDR;
 use kvm_bindings::{kvm_regs, kvm_segment};
 use kvm_ioctls::VcpuFd;
 
-use crate::boot::PvhEntry;
+use crate::boot::{BootEntry, InfoRegister};
 
 const CR0_PE: u64 = 1;
 const CR0_ET: u64 = 1 << 4;
@@ -32,8 +33,8 @@ pub fn kvm_segment_from(seg: &Segment) -> kvm_segment {
     }
 }
 
-/// Puts `vcpu` at the PVH entry.
-pub fn set_pvh_entry_state(vcpu: &VcpuFd, entry: &PvhEntry) -> Result<()> {
+/// Puts `vcpu` at the kernel's entry.
+pub fn set_entry_state(vcpu: &VcpuFd, entry: &BootEntry) -> Result<()> {
     let mut sregs = vcpu.get_sregs().context("KVM_GET_SREGS")?;
     let data = kvm_segment_from(&DATA32);
     sregs.cs = kvm_segment_from(&CODE32);
@@ -53,12 +54,15 @@ pub fn set_pvh_entry_state(vcpu: &VcpuFd, entry: &PvhEntry) -> Result<()> {
     sregs.efer = 0;
     vcpu.set_sregs(&sregs).context("KVM_SET_SREGS")?;
 
-    let regs = kvm_regs {
+    let mut regs = kvm_regs {
         rip: entry.entry.0,
-        rbx: entry.start_info.0,
         rflags: RFLAGS_RESERVED,
         ..Default::default()
     };
+    match entry.info_register {
+        InfoRegister::Rbx => regs.rbx = entry.info.0,
+        InfoRegister::Rsi => regs.rsi = entry.info.0,
+    }
     // x87/SSE state stays KVM's reset state (FCW 0x37f, MXCSR 0x1f80).
     vcpu.set_regs(&regs).context("KVM_SET_REGS")
 }
@@ -72,7 +76,7 @@ mod tests {
         let s = kvm_segment_from(&CODE32);
         assert_eq!(
             (s.selector, s.type_, s.db, s.l, s.g, s.s),
-            (0x08, 0xb, 1, 0, 1, 1)
+            (0x10, 0xb, 1, 0, 1, 1)
         );
         assert_eq!(
             (s.base, s.limit, s.present, s.unusable),
@@ -83,6 +87,6 @@ mod tests {
     #[test]
     fn test_kvm_segment_from_tss_is_system_segment() {
         let s = kvm_segment_from(&TSS);
-        assert_eq!((s.selector, s.type_, s.s, s.limit), (0x18, 0xb, 0, 0x67));
+        assert_eq!((s.selector, s.type_, s.s, s.limit), (0x20, 0xb, 0, 0x67));
     }
 }

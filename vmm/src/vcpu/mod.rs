@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 
-use crate::boot::PvhEntry;
+use crate::boot::BootEntry;
 pub use exits::VcpuContext;
 
 /// A created vCPU, ready to run.
@@ -25,7 +25,7 @@ pub struct Vcpu {
 
 /// Creates `count` vCPUs; vCPU 0 starts at `entry`, the others wait for
 /// INIT/SIPI from the guest (the in-kernel LAPIC handles that).
-pub fn create_vcpus(kvm: &Kvm, vm: &VmFd, count: u8, entry: &PvhEntry) -> Result<Vec<Vcpu>> {
+pub fn create_vcpus(kvm: &Kvm, vm: &VmFd, count: u8, entry: &BootEntry) -> Result<Vec<Vcpu>> {
     let supported: CpuId = kvm
         .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
         .context("KVM_GET_SUPPORTED_CPUID")?;
@@ -38,7 +38,7 @@ pub fn create_vcpus(kvm: &Kvm, vm: &VmFd, count: u8, entry: &PvhEntry) -> Result
                 .context("KVM_SET_CPUID2")?;
             lapic::configure_lints(&fd)?;
             if id == 0 {
-                boot_state::set_pvh_entry_state(&fd, entry)?;
+                boot_state::set_entry_state(&fd, entry)?;
             }
             Ok(Vcpu { id, fd })
         })

@@ -35,13 +35,15 @@ pub fn report_and_exit(frame: &TrapFrame) -> ! {
     if REPORTING.swap(true, Ordering::SeqCst) {
         exit(ExitCode::Exception);
     }
-    serial::emergency_println(format_args!(
-        "exception: {} vector={} rip={:#x} err={:#x} cr2={:#x}",
-        mnemonic(frame.vector),
-        frame.vector,
-        frame.rip,
-        frame.error_code,
-        cr2()
-    ));
-    exit(ExitCode::Exception)
+    serial::emergency_println_and_exit(
+        format_args!(
+            "exception: {} vector={} rip={:#x} err={:#x} cr2={:#x}",
+            mnemonic(frame.vector),
+            frame.vector,
+            frame.rip,
+            frame.error_code,
+            cr2()
+        ),
+        ExitCode::Exception,
+    )
 }

@@ -26,9 +26,9 @@ struct Gdt {
 static TSS: Once<TaskStateSegment> = Once::new();
 static GDT: Once<Gdt> = Once::new();
 
-/// Selector of the kernel code segment, as loaded by [`init`].
+/// Selector of the kernel code segment, as loaded by [`init`] (panics before that).
 pub fn kernel_code_selector() -> u16 {
-    GDT.get().map_or(0x08, |g| g.code.0)
+    GDT.get().expect("gdt::init first").code.0
 }
 
 /// Builds and loads the GDT, reloads the segment registers and loads the TSS.

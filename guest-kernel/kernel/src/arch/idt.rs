@@ -1,7 +1,12 @@
-//! The interrupt descriptor table: gates for all 32 exception vectors, the
-//! LAPIC timer and the spurious vector, each pointing at a stub in [`super::trap`].
+//! The interrupt descriptor table: a gate for each stub in [`super::trap`]
+//! (all 32 exception vectors, the LAPIC timer and the spurious vector).
+//!
+//! The table is a zeroed static (.bss) filled in place: no 4 KiB table is
+//! built on the stack and copied.
 
-use spin::Once;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
@@ -10,7 +15,7 @@ use super::{gdt, trap};
 
 /// One 16-byte long-mode interrupt gate.
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Gate {
     offset_low: u16,
     selector: u16,
@@ -22,9 +27,23 @@ struct Gate {
 }
 
 /// Present, DPL 0, 64-bit interrupt gate (IF cleared on entry).
-const INTERRUPT_GATE: u8 = 0x8e;
+pub const INTERRUPT_GATE: u8 = 0x8e;
+/// Number of gates.
+const ENTRIES: usize = 256;
+/// The IDT limit `lidt` is given (size in bytes - 1).
+pub const LIMIT: u16 = (ENTRIES * core::mem::size_of::<Gate>() - 1) as u16;
 
 impl Gate {
+    const ABSENT: Self = Self {
+        offset_low: 0,
+        selector: 0,
+        ist: 0,
+        type_attr: 0,
+        offset_mid: 0,
+        offset_high: 0,
+        reserved: 0,
+    };
+
     fn new(handler: u64, selector: u16, ist: u8) -> Self {
         Self {
             offset_low: handler as u16,
@@ -38,41 +57,81 @@ impl Gate {
     }
 }
 
+/// A gate as the CPU sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateInfo {
+    /// Handler address.
+    pub handler: u64,
+    /// Code-segment selector.
+    pub selector: u16,
+    /// IST slot (0 = no stack switch).
+    pub ist: u8,
+    /// Type and attributes byte (present, DPL, gate type).
+    pub type_attr: u8,
+}
+
 #[repr(C, align(16))]
-struct Idt([Gate; 256]);
+struct Idt(UnsafeCell<[Gate; ENTRIES]>);
 
-static IDT: Once<Idt> = Once::new();
+// SAFETY: only `init` writes the table, once (STARTED guarantees it), on the
+// boot CPU with interrupts disabled; `gate` reads it only after `init`
+// published it (LOADED, release/acquire), and nothing writes it after that.
+unsafe impl Sync for Idt {}
 
-/// Builds the IDT and loads it with `lidt`. Call after [`gdt::init`].
+static IDT: Idt = Idt(UnsafeCell::new([Gate::ABSENT; ENTRIES]));
+/// Set when `init` starts: it runs once.
+static STARTED: AtomicBool = AtomicBool::new(false);
+/// Set when the table is complete and loaded.
+static LOADED: AtomicBool = AtomicBool::new(false);
+
+/// Fills the IDT and loads it with `lidt`. Call after [`gdt::init`], with
+/// interrupts disabled, once (panics if called again).
 pub fn init() {
-    let idt = IDT.call_once(|| {
-        let selector = gdt::kernel_code_selector();
-        let mut idt = Idt([Gate::default(); 256]);
-        for (index, &vector) in trap::STUB_VECTORS.iter().enumerate() {
-            let ist = if vector == 8 {
-                gdt::DOUBLE_FAULT_IST
-            } else {
-                0
-            };
-            idt.0[usize::from(vector)] = Gate::new(trap::stub_address(index), selector, ist);
-        }
-        idt
-    });
+    assert!(
+        !STARTED.swap(true, Ordering::SeqCst),
+        "idt::init called twice"
+    );
+    let selector = gdt::kernel_code_selector();
+    let table = IDT.0.get();
+    for (vector, handler) in trap::stubs() {
+        let ist = if vector == trap::DOUBLE_FAULT_VECTOR {
+            gdt::DOUBLE_FAULT_IST
+        } else {
+            0
+        };
+        // SAFETY: STARTED makes this the only writer ever, and no reader
+        // looks before LOADED is set below; the index is below ENTRIES.
+        unsafe { (*table)[usize::from(vector)] = Gate::new(handler, selector, ist) };
+    }
+    LOADED.store(true, Ordering::Release);
     let pointer = DescriptorTablePointer {
-        limit: (core::mem::size_of::<Idt>() - 1) as u16,
-        base: VirtAddr::from_ptr(idt),
+        limit: LIMIT,
+        base: VirtAddr::new(address()),
     };
     // SAFETY: the IDT is 'static and every present gate points at a trap stub
     // in kernel code with the kernel code selector.
     unsafe { lidt(&pointer) };
 }
 
-/// Handler address installed for `vector`, or `None` if the gate is absent.
-pub fn handler_address(vector: u8) -> Option<u64> {
-    let gate = IDT.get()?.0[usize::from(vector)];
-    (gate.type_attr & 0x80 != 0).then(|| {
-        u64::from(gate.offset_low)
+/// Address of the IDT (what `sidt` returns as the base once it is loaded).
+pub fn address() -> u64 {
+    IDT.0.get() as u64
+}
+
+/// The gate for `vector`, or `None` if it is absent or [`init`] has not run.
+pub fn gate(vector: u8) -> Option<GateInfo> {
+    if !LOADED.load(Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: LOADED is set, so `init` finished writing and nothing writes
+    // the table any more; the index is below ENTRIES.
+    let gate = unsafe { (*IDT.0.get())[usize::from(vector)] };
+    (gate.type_attr & 0x80 != 0).then(|| GateInfo {
+        handler: u64::from(gate.offset_low)
             | u64::from(gate.offset_mid) << 16
-            | u64::from(gate.offset_high) << 32
+            | u64::from(gate.offset_high) << 32,
+        selector: gate.selector,
+        ist: gate.ist,
+        type_attr: gate.type_attr,
     })
 }

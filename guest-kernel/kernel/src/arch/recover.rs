@@ -5,12 +5,17 @@
 //! inside that routine while the record is armed, [`try_recover`] stores the
 //! vector, error code and CR2 in the record and sets the saved RIP to
 //! `probe_resume`, which makes the routine return 1 instead of 0.
+//!
+//! Only the faults a probe can cause are recovered: #DE, #SS, #GP and #PF.
+//! Anything else (#DF, NMI, #MC, ...) is reported as unexpected even inside
+//! a probe. Probes must not be used from interrupt or exception context: the
+//! record is a single global one, so a nested probe would clobber it.
 
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::exception;
-use super::trap::TrapFrame;
+use super::trap::{self, TrapFrame};
 
 /// An exception caught by a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,9 @@ pub struct Fault {
     /// CR2 at the time of the exception (meaningful for #PF only).
     pub cr2: u64,
 }
+
+/// Vectors a probe may cause: #DE (0), #SS (12), #GP (13), #PF (14).
+const RECOVERABLE_VECTORS: u32 = trap::vector_mask(&[0, 12, 13, 14]);
 
 static ARMED: AtomicBool = AtomicBool::new(false);
 static VECTOR: AtomicU64 = AtomicU64::new(0);
@@ -36,7 +44,8 @@ unsafe extern "C" {
     static probe_resume: u8;
 }
 
-/// Reads the u64 at `addr`, returning the exception instead if the read faults.
+/// Reads the u64 at `addr`, returning the exception instead if the read
+/// faults. Not from interrupt or exception context.
 ///
 /// # Safety
 /// If `addr` is mapped, reading it must have no side effects the caller
@@ -49,7 +58,8 @@ pub unsafe fn read_u64(addr: u64) -> Result<u64, Fault> {
     run_armed(|| unsafe { probe_read_u64(addr, &mut value) }).map(|()| value)
 }
 
-/// Computes `dividend / divisor` with `div`, returning #DE if `divisor` is 0.
+/// Computes `dividend / divisor` with `div`, returning #DE if `divisor` is
+/// 0. Not from interrupt or exception context.
 pub fn divide(dividend: u64, divisor: u64) -> Result<u64, Fault> {
     let mut quotient = 0;
     // SAFETY: the routine divides registers and writes `quotient`; a #DE is
@@ -71,13 +81,22 @@ fn run_armed(probe: impl FnOnce() -> u64) -> Result<(), Fault> {
     })
 }
 
-/// Called for every exception: if a probe is armed and the exception hit
-/// inside the probe code, records it, redirects RIP to the resume label and
-/// returns true. Otherwise returns false (an unexpected exception).
+/// Whether a probe may recover from exception `vector`.
+pub fn is_recoverable(vector: u64) -> bool {
+    vector < 32 && RECOVERABLE_VECTORS >> vector & 1 != 0
+}
+
+/// Called for every exception: if a probe is armed, the exception is one a
+/// probe may cause ([`is_recoverable`]) and it hit inside the probe code,
+/// records it, redirects RIP to the resume label and returns true. Otherwise
+/// returns false (an unexpected exception).
 pub fn try_recover(frame: &mut TrapFrame) -> bool {
     let start = (&raw const probe_code_start) as u64;
     let end = (&raw const probe_code_end) as u64;
-    if !(start..end).contains(&frame.rip) || !ARMED.swap(false, Ordering::SeqCst) {
+    if !is_recoverable(frame.vector)
+        || !(start..end).contains(&frame.rip)
+        || !ARMED.swap(false, Ordering::SeqCst)
+    {
         return false;
     }
     VECTOR.store(frame.vector, Ordering::SeqCst);

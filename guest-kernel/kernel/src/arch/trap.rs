@@ -1,10 +1,13 @@
 //! Trap entry stubs (global_asm) and the Rust dispatcher they call.
 //!
-//! Each stub pushes a dummy error code when the CPU pushes none, then its
-//! vector number, and jumps to `trap_common`, which saves all general-purpose
-//! registers into a [`TrapFrame`] on the stack and calls [`trap_dispatch`]
-//! with a pointer to it. Handlers may edit the frame (e.g. the saved RIP);
-//! `trap_common` restores it and returns with `iretq`.
+//! One assembler loop emits a stub for each of the 32 exception vectors, then
+//! one for the timer and one for the spurious vector: that list is the only
+//! one, the IDT is built from the tables it emits ([`stubs`]). Each stub
+//! pushes a dummy error code when the CPU pushes none ([`ERROR_CODE_VECTORS`]),
+//! then its vector number, and jumps to `trap_common`, which saves all
+//! general-purpose registers into a [`TrapFrame`] on the stack and calls
+//! [`trap_dispatch`] with a pointer to it. Handlers may edit the frame (e.g.
+//! the saved RIP); `trap_common` restores it and returns with `iretq`.
 
 use core::arch::global_asm;
 
@@ -15,19 +18,26 @@ use crate::apic;
 pub const TIMER_VECTOR: u8 = 0x20;
 /// Vector of the LAPIC spurious interrupt.
 pub const SPURIOUS_VECTOR: u8 = 0xff;
+/// Vector of the double fault (#DF).
+pub const DOUBLE_FAULT_VECTOR: u8 = 8;
+/// Number of exception vectors (0..32).
+pub const EXCEPTION_VECTORS: u8 = 32;
+/// Exception vectors for which the CPU pushes an error code, as a bit mask:
+/// #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX.
+pub const ERROR_CODE_VECTORS: u32 = vector_mask(&[8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
+/// Number of stubs: the exceptions, the timer and the spurious vector.
+pub const STUB_COUNT: usize = EXCEPTION_VECTORS as usize + 2;
 
-/// Vectors that have a stub, in the order of `trap_stub_table`.
-pub const STUB_VECTORS: [u8; 34] = {
-    let mut v = [0u8; 34];
+/// The bit mask with bit `v` set for each exception vector `v` (< 32) in `vectors`.
+pub const fn vector_mask(vectors: &[u8]) -> u32 {
+    let mut mask = 0;
     let mut i = 0;
-    while i < 32 {
-        v[i] = i as u8;
+    while i < vectors.len() {
+        mask |= 1 << vectors[i];
         i += 1;
     }
-    v[32] = TIMER_VECTOR;
-    v[33] = SPURIOUS_VECTOR;
-    v
-};
+    mask
+}
 
 /// Registers saved on trap entry, lowest address first (matches `trap_common`).
 #[repr(C)]
@@ -61,16 +71,18 @@ pub struct TrapFrame {
 }
 
 unsafe extern "C" {
-    /// Addresses of the stubs for [`STUB_VECTORS`], in the same order.
-    #[link_name = "trap_stub_table"]
-    static TRAP_STUB_TABLE: [u64; 34];
+    /// Stub addresses, in the order the assembler loop emitted them.
+    static trap_stub_table: [u64; STUB_COUNT];
+    /// The vector of each stub in `trap_stub_table`.
+    static trap_stub_vectors: [u8; STUB_COUNT];
 }
 
-/// Address of the entry stub for `STUB_VECTORS[index]`.
-pub fn stub_address(index: usize) -> u64 {
-    // SAFETY: trap_stub_table is an immutable, initialised table of 34 quads
-    // emitted by the global_asm below.
-    unsafe { TRAP_STUB_TABLE[index] }
+/// Each stub's vector and entry address, in vector order.
+pub fn stubs() -> impl Iterator<Item = (u8, u64)> {
+    // SAFETY: both tables are immutable, initialised data of STUB_COUNT
+    // entries emitted by the global_asm below (which checks the count).
+    let (vectors, addresses) = unsafe { (&trap_stub_vectors, &trap_stub_table) };
+    vectors.iter().copied().zip(addresses.iter().copied())
 }
 
 /// Called by `trap_common` with interrupts disabled, on the trapping stack.
@@ -89,57 +101,54 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 global_asm!(
     r#"
-    .macro TRAP_NOERR vec
+    /* One stub for vector `vec`, its address in trap_stub_table and its
+       vector in trap_stub_vectors. */
+    .macro TRAP_STUB vec
+    .pushsection .text.traps, "ax"
     .balign 16
-trap_stub_\vec:
+1:
+    .if \vec < {exceptions}
+    .if (({error_code_vectors} >> \vec) & 1) == 0
     pushq $0
+    .endif
+    .else
+    pushq $0
+    .endif
     pushq $\vec
     jmp trap_common
+    .popsection
+    .pushsection .rodata.trap_stub_table, "a"
+    .quad 1b
+    .popsection
+    .pushsection .rodata.trap_stub_vectors, "a"
+    .byte \vec
+    .popsection
+    .set trap_stub_count, trap_stub_count + 1
     .endm
 
-    .macro TRAP_ERR vec
-    .balign 16
-trap_stub_\vec:
-    pushq $\vec
-    jmp trap_common
-    .endm
+    .pushsection .rodata.trap_stub_table, "a"
+    .balign 8
+    .globl trap_stub_table
+trap_stub_table:
+    .popsection
+    .pushsection .rodata.trap_stub_vectors, "a"
+    .globl trap_stub_vectors
+trap_stub_vectors:
+    .popsection
+
+    .set trap_stub_count, 0
+    .set trap_vector, 0
+    .rept {exceptions}
+    TRAP_STUB trap_vector
+    .set trap_vector, trap_vector + 1
+    .endr
+    TRAP_STUB {timer}
+    TRAP_STUB {spurious}
+    .if trap_stub_count != {stub_count}
+    .error "trap.rs: STUB_COUNT does not match the stubs emitted"
+    .endif
 
     .pushsection .text.traps, "ax"
-    TRAP_NOERR 0
-    TRAP_NOERR 1
-    TRAP_NOERR 2
-    TRAP_NOERR 3
-    TRAP_NOERR 4
-    TRAP_NOERR 5
-    TRAP_NOERR 6
-    TRAP_NOERR 7
-    TRAP_ERR   8
-    TRAP_NOERR 9
-    TRAP_ERR   10
-    TRAP_ERR   11
-    TRAP_ERR   12
-    TRAP_ERR   13
-    TRAP_ERR   14
-    TRAP_NOERR 15
-    TRAP_NOERR 16
-    TRAP_ERR   17
-    TRAP_NOERR 18
-    TRAP_NOERR 19
-    TRAP_NOERR 20
-    TRAP_ERR   21
-    TRAP_NOERR 22
-    TRAP_NOERR 23
-    TRAP_NOERR 24
-    TRAP_NOERR 25
-    TRAP_NOERR 26
-    TRAP_NOERR 27
-    TRAP_NOERR 28
-    TRAP_ERR   29
-    TRAP_ERR   30
-    TRAP_NOERR 31
-    TRAP_NOERR 32
-    TRAP_NOERR 255
-
     .balign 16
 trap_common:
     pushq %rax
@@ -178,15 +187,11 @@ trap_common:
     addq $16, %rsp
     iretq
     .popsection
-
-    .pushsection .rodata.trap_stub_table, "a"
-    .balign 8
-    .globl trap_stub_table
-trap_stub_table:
-    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,255
-    .quad trap_stub_\vec
-    .endr
-    .popsection
     "#,
+    exceptions = const EXCEPTION_VECTORS,
+    error_code_vectors = const ERROR_CODE_VECTORS,
+    timer = const TIMER_VECTOR,
+    spurious = const SPURIOUS_VECTOR,
+    stub_count = const STUB_COUNT,
     options(att_syntax)
 );

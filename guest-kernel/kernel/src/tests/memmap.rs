@@ -1,52 +1,62 @@
 //! The memory map has RAM, sorted and non-overlapping, and the usable frame
-//! ranges lie inside it, above 1 MiB and clear of the kernel image.
+//! ranges lie inside it, frame-aligned, sorted, below the write-back end of
+//! the identity map and clear of every region in use at boot.
 
-use super::{TestResult, ensure};
+use super::{TestResult, ensure, reserved};
+use crate::arch::paging::{IDENTITY_MAP_END, WRITE_BACK_END};
 use crate::boot;
-use crate::frame_alloc::{self, FRAME_SIZE, LOW_MEMORY, MAX_RANGES};
+use crate::frame_alloc::{self, FRAME_SIZE, MAX_RANGES};
 use crate::memmap::Region;
 
 pub fn run() -> TestResult {
     let info = boot::info();
     let ram = info.memory.ram();
     ensure!(info.memory.ram_bytes() > 0, "no RAM in the memory map");
-    ensure!(!ram.is_empty(), "no RAM regions kept");
-    for pair in ram.windows(2) {
+    ensure!(ram.clone().next().is_some(), "no RAM regions kept");
+    for (a, b) in ram.clone().zip(ram.skip(1)) {
         ensure!(
-            pair[0].end <= pair[1].start,
+            a.end <= b.start,
             "RAM {:#x}..{:#x} overlaps or is out of order with {:#x}..",
-            pair[0].start,
-            pair[0].end,
-            pair[1].start
+            a.start,
+            a.end,
+            b.start
         );
     }
     ensure!(
-        ram.iter().any(|r| r.contains(&boot::kernel_image())),
+        info.memory.contains(&boot::kernel_image()),
         "kernel image not inside RAM"
     );
 
+    let in_use = reserved::regions();
     let mut usable = [Region::default(); MAX_RANGES];
     let n = frame_alloc::ranges(&mut usable);
     ensure!(n > 0, "no usable frame ranges");
-    let kernel = boot::kernel_image();
     for (i, r) in usable[..n].iter().enumerate() {
         ensure!(
             r.start % FRAME_SIZE == 0 && r.end % FRAME_SIZE == 0,
-            "range {:#x} unaligned",
-            r.start
+            "range {:#x}..{:#x} unaligned",
+            r.start,
+            r.end
         );
-        ensure!(!r.overlaps(&LOW_MEMORY), "range {:#x} below 1 MiB", r.start);
+        ensure!(!r.is_empty(), "empty range at {:#x}", r.start);
         ensure!(
-            !r.overlaps(&kernel),
-            "range {:#x} overlaps the kernel",
-            r.start
+            r.end <= WRITE_BACK_END && WRITE_BACK_END <= IDENTITY_MAP_END,
+            "range {:#x}..{:#x} reaches past {WRITE_BACK_END:#x} (uncached or unmapped)",
+            r.start,
+            r.end
         );
-        ensure!(info.memory.contains(r), "range {:#x} outside RAM", r.start);
+        ensure!(
+            info.memory.contains(r),
+            "range {:#x}..{:#x} outside RAM",
+            r.start,
+            r.end
+        );
         ensure!(
             i == 0 || usable[i - 1].end <= r.start,
-            "ranges unsorted at {:#x}",
+            "ranges unsorted or overlapping at {:#x}",
             r.start
         );
+        reserved::check_clear("usable range", *r, &in_use)?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ mod heap_reuse;
 mod idt;
 mod memmap;
 mod page_fault;
+mod reserved;
 mod serial;
 mod timer;
 
