@@ -79,12 +79,14 @@ test: build lint linux-guest
 	  END { printf "summary: %d passed, %d failed\n", p, f }' $$log; \
 	rm -f $$log; exit $$status
 
-## bench: boot times and RSS against QEMU on the same ELFs (installs QEMU).
-bench: build
+## bench: boot times and RSS against QEMU on the same ELFs, then both on
+## Debian's stock kernel (installs QEMU; the Linux part takes minutes).
+bench: build linux-guest
 	@command -v qemu-system-x86_64 >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86)
 	$(CARGO) run --release -q -p integration --bin boot-bench -- \
-	  --runs $(RUNS) --vmm $(VMM) --tiny $(TINY_GUEST) --kernel $(GUEST_KERNEL)
+	  --runs $(RUNS) --vmm $(VMM) --tiny $(TINY_GUEST) --kernel $(GUEST_KERNEL) \
+	  --linux $$(bash $(LINUX_RIG) path vmlinux)
 
 clean:
 	$(CARGO) clean

@@ -57,6 +57,20 @@ fn test_guest_kernel_banner_shows_cpus_memory_and_cmdline() {
 }
 
 #[test]
+fn test_guest_kernel_sees_eight_cpus_in_the_madt() {
+    if !kvm_available() {
+        return;
+    }
+    let run = boot_kernel(&["--cpus", "8"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .starts_with("guest-kernel 0.1.0: memory 255 MiB, cpus 8,"),
+        "{run}"
+    );
+}
+
+#[test]
 fn test_guest_kernel_boots_with_ram_above_4g() {
     if !kvm_available() {
         return;

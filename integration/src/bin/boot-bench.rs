@@ -5,6 +5,9 @@
 //! For every run: process start to the guest's first serial byte, process
 //! start to exit, and the process's peak RSS (from `wait4`). Prints medians
 //! and the ratios ours/QEMU.
+//!
+//! With `--linux VMLINUX`, both VMMs also boot Debian's stock kernel once,
+//! in the same pass, and the bench prints how far each got and when.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -155,6 +158,8 @@ struct Options {
     vmm: PathBuf,
     qemu: PathBuf,
     guests: Vec<(String, PathBuf)>,
+    linux: Option<PathBuf>,
+    linux_limit: f64,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -163,6 +168,8 @@ fn parse_options() -> Result<Options, String> {
         vmm: PathBuf::from("target/release/vmm"),
         qemu: PathBuf::from("qemu-system-x86_64"),
         guests: Vec::new(),
+        linux: None,
+        linux_limit: 300.0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -173,6 +180,12 @@ fn parse_options() -> Result<Options, String> {
             "--qemu" => opts.qemu = value.into(),
             "--tiny" => opts.guests.push(("tiny-guest".into(), value.into())),
             "--kernel" => opts.guests.push(("guest-kernel".into(), value.into())),
+            "--linux" => opts.linux = Some(value.into()),
+            "--linux-limit" => {
+                opts.linux_limit = value
+                    .parse()
+                    .map_err(|_| format!("--linux-limit {value}?"))?
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -249,6 +262,156 @@ fn run() -> Result<(), String> {
         );
     }
     println!("ratio = ours / qemu (below 1: ours is faster or smaller)");
+    if let Some(vmlinux) = &opts.linux {
+        linux_race(&opts, vmlinux)?;
+    }
+    Ok(())
+}
+
+/// Boot milestones of Linux 6.12, in order; the last one ends a run.
+const LINUX_MILESTONES: [&str; 5] = [
+    "Linux version",
+    "Freeing SMP alternatives memory",
+    "smp: Brought up",
+    "ACPI: PM: (supports",
+    "Run /init",
+];
+/// kvm-pvm passes the host's CPUID through: hide what its emulator cannot run.
+const LINUX_CMDLINE: &str =
+    "console=ttyS0 clearcpuid=cx16,ssse3,aes,pclmulqdq,smap,popcnt noxsave panic=-1";
+
+/// How one VMM's Linux boot went.
+struct LinuxRun {
+    reached: Vec<Option<f64>>,
+    ending: String,
+}
+
+/// Boots `args` until the last milestone, an exit, or `limit` seconds.
+fn linux_run(program: &std::path::Path, args: &[String], limit: f64) -> Result<LinuxRun, String> {
+    use std::io::BufRead;
+    let start = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let mut stderr = child.stderr.take().ok_or("no stderr pipe")?;
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send((start.elapsed().as_secs_f64(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut reached = vec![None; LINUX_MILESTONES.len()];
+    let ending = loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok((at, line)) => {
+                for (i, m) in LINUX_MILESTONES.iter().enumerate() {
+                    if reached[i].is_none() && line.contains(m) {
+                        reached[i] = Some(at);
+                    }
+                }
+                if reached.last().is_some_and(Option::is_some) {
+                    break "reached the last milestone".to_string();
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break String::new(),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if start.elapsed().as_secs_f64() > limit {
+            break format!("still running at the {limit:.0} s limit");
+        }
+    };
+    let _ = child.kill();
+    let status = child.wait().map_err(|e| format!("wait: {e}"))?;
+    let stderr_text = err_reader.join().unwrap_or_default();
+    let ending = if ending.is_empty() {
+        let last = stderr_text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        format!(
+            "exited ({}) after {:.1} s: {last}",
+            status.code().map_or("signal".into(), |c| c.to_string()),
+            start.elapsed().as_secs_f64()
+        )
+    } else {
+        ending
+    };
+    Ok(LinuxRun { reached, ending })
+}
+
+/// Both VMMs boot the stock kernel once, one after the other.
+fn linux_race(opts: &Options, vmlinux: &std::path::Path) -> Result<(), String> {
+    let kernel = vmlinux.to_str().ok_or("vmlinux path is not UTF-8")?;
+    let ours: Vec<String> = [
+        "--kernel",
+        kernel,
+        "--memory",
+        "256M",
+        "--cpus",
+        "2",
+        "--cmdline",
+        LINUX_CMDLINE,
+    ]
+    .map(String::from)
+    .to_vec();
+    let qemu: Vec<String> = [
+        "-M",
+        "microvm",
+        "-enable-kvm",
+        "-cpu",
+        "host",
+        "-m",
+        "256M",
+        "-smp",
+        "2",
+        "-nodefaults",
+        "-nographic",
+        "-serial",
+        "stdio",
+        "-kernel",
+        kernel,
+        "-append",
+        LINUX_CMDLINE,
+    ]
+    .map(String::from)
+    .to_vec();
+    println!(
+        "\nstock Linux ({}), 2 vCPUs, 256 MiB, one boot each, seconds from process start:",
+        vmlinux.display()
+    );
+    let runs = [
+        ("ours", linux_run(&opts.vmm, &ours, opts.linux_limit)?),
+        ("qemu", linux_run(&opts.qemu, &qemu, opts.linux_limit)?),
+    ];
+    println!("{:<34} {:>10} {:>10}", "milestone", "ours", "qemu");
+    for (i, m) in LINUX_MILESTONES.iter().enumerate() {
+        let cell = |run: &LinuxRun| run.reached[i].map_or("-".to_string(), |t| format!("{t:.1}"));
+        println!(
+            "{:<34} {:>10} {:>10}",
+            m,
+            cell(&runs[0].1),
+            cell(&runs[1].1)
+        );
+    }
+    for (name, run) in &runs {
+        println!("{name}: {}", run.ending);
+    }
     Ok(())
 }
 
