@@ -22,7 +22,7 @@ const OEM_TABLE_ID: [u8; 8] = *b"RVMMTBL ";
 const OEM_REVISION: u32 = 1;
 /// ACPI 6.x DSDT revision.
 const DSDT_REVISION: u8 = 6;
-/// The IOAPIC's ID follows the highest possible local APIC ID.
+/// The IOAPIC's ID: 0, as KVM's in-kernel IOAPIC reports.
 const IOAPIC_ID: u8 = 0;
 
 /// Errors placing the tables.

@@ -9,7 +9,7 @@ use linux_loader::loader::bootparam::{boot_e820_entry, boot_params, setup_header
 use thiserror::Error;
 use vm_memory::{GuestAddress, GuestMemoryBackend};
 
-use crate::layout::{GuestLayout, BOOT_PARAMS_ADDR, CMDLINE_ADDR, CMDLINE_MAX_SIZE};
+use crate::layout::{GuestLayout, BOOT_PARAMS_ADDR, CMDLINE_ADDR};
 use crate::memmap::memory_map;
 
 /// `type_of_loader` for a boot loader without an assigned ID.
@@ -62,8 +62,8 @@ pub fn boot_params_for(info: &LinuxBootInfo<'_>) -> Result<boot_params, ZeroPage
     params.acpi_rsdp_addr = info.rsdp_addr.map_or(0, |a| a.0);
     params.hdr = info.header;
     params.hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
+    // cmdline_size is the kernel's to state; the VMM checks it beforehand.
     params.hdr.cmd_line_ptr = CMDLINE_ADDR as u32;
-    params.hdr.cmdline_size = CMDLINE_MAX_SIZE as u32 - 1;
     if let Some((addr, size)) = info.initramfs {
         // The caller places the initramfs below 4 GiB (initrd_addr_max).
         params.hdr.ramdisk_image = addr.0 as u32;

@@ -336,6 +336,7 @@ pub fn bzimage(code: &[u8], init_size: u32) -> Vec<u8> {
     image[0x211] = 1; // LOADED_HIGH
     image[0x214..0x218].copy_from_slice(&(PVH_LOAD_ADDR as u32).to_le_bytes());
     image[0x22c..0x230].copy_from_slice(&0x37ff_ffffu32.to_le_bytes());
+    image[0x238..0x23c].copy_from_slice(&255u32.to_le_bytes()); // cmdline_size
     image[0x258..0x260].copy_from_slice(&PVH_LOAD_ADDR.to_le_bytes());
     image[0x260..0x264].copy_from_slice(&init_size.to_le_bytes());
     image.extend_from_slice(code);

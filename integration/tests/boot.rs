@@ -199,3 +199,32 @@ fn test_bzimage_entry_gets_zero_page_cmdline_e820_initramfs_and_rsdp() {
     ]);
     run.expect_code(0);
 }
+
+/// String port I/O: `rep outsb` to the UART delivers every byte (KVM hands
+/// the VMM all of them in one exit).
+#[test]
+fn test_rep_outsb_to_the_uart_sends_every_byte() {
+    use iced_x86::code_asm::*;
+    if !kvm_available() {
+        return;
+    }
+    let text = b"rep outsb reached the console\n";
+    let mut a = CodeAssembler::new(32).unwrap();
+    let mut message = a.create_label();
+    a.mov(esp, 0x28_0000u32).unwrap();
+    a.call(message).unwrap(); // pushes the text's address
+    a.db(text).unwrap();
+    a.set_label(&mut message).unwrap();
+    a.pop(esi).unwrap();
+    a.mov(ecx, text.len() as u32).unwrap();
+    a.mov(dx, 0x3f8u32).unwrap();
+    a.rep().outsb().unwrap();
+    a.mov(al, 0).unwrap();
+    a.out(0xf4, al).unwrap();
+    a.hlt().unwrap();
+    let code = a.assemble(integration::PVH_LOAD_ADDR).unwrap();
+    let path = integration::scratch_file("rep-outsb.elf", &integration::pvh_elf(&code, 0x1000));
+    let run = run_vmm(&["--kernel", path.to_str().unwrap(), "--timeout", "30"]);
+    run.expect_code(0)
+        .expect_stdout_line("rep outsb reached the console");
+}

@@ -80,6 +80,19 @@ fn test_bzimage_that_decompresses_beyond_memory() {
 }
 
 #[test]
+fn test_cmdline_longer_than_the_bzimage_takes() {
+    let path = scratch_file(
+        "small-cmdline-bzimage",
+        &integration::bzimage(&[0xf4], 0x1000),
+    );
+    let long = "y".repeat(300);
+    usage_error(
+        &["--kernel", path.to_str().unwrap(), "--cmdline", &long],
+        "takes at most 255",
+    );
+}
+
+#[test]
 fn test_memory_too_small_for_kernel() {
     let path = scratch_file("big-kernel.elf", &fake_pvh_elf(64 << 20));
     usage_error(

@@ -279,7 +279,7 @@ fn test_fallback_fwait_ldmxcsr_stmxcsr() {
 /// where it gives up); the guest checks the results either way, and the
 /// ldmxcsr/stmxcsr around them do reach the fallback on kvm-pvm.
 #[test]
-fn test_fallback_fxsave_fxrstor() {
+fn test_fxsave_fxrstor_results_with_mxcsr_through_the_fallback() {
     if !kvm_available() {
         return;
     }

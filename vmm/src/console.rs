@@ -77,12 +77,18 @@ impl StdinForwarder {
         }
     }
 
-    /// Moves pending input into the FIFO as space allows.
+    /// Moves pending input into the FIFO as space allows. Never waits for
+    /// the UART: a vCPU may hold it while blocked writing to stdout, and the
+    /// main loop must stay free to end the VM (`--timeout`).
     pub fn flush_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }
-        let mut serial = self.serial.lock().unwrap_or_else(|p| p.into_inner());
+        let mut serial = match self.serial.try_lock() {
+            Ok(serial) => serial,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
         let (front, _) = self.pending.as_slices();
         if let Ok(n) = serial.enqueue_input(front) {
             self.pending.drain(..n);

@@ -12,7 +12,7 @@ use vmm_sys_util::epoll::EventSet;
 use crate::boot::{load_kernel, preflight, BootRequest};
 use crate::cli::Cli;
 use crate::console::StdinForwarder;
-use crate::error::{config_error, KvmUnavailable};
+use crate::error::config_error;
 use crate::fallback::FallbackStats;
 use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
 use crate::platform::{power_management, Platform};
@@ -96,7 +96,7 @@ fn wait_for_end(
     deadline: Option<(f64, Instant)>,
 ) -> Result<VmOutcome> {
     let mut events = EventManager::<Arc<Mutex<dyn MutEventSubscriber + Send>>>::new()
-        .map_err(|e| KvmUnavailable(format!("cannot create the event loop: {e:?}")))?;
+        .map_err(|e| anyhow::anyhow!("cannot create the event loop: {e:?}"))?;
     let stdin = Arc::new(Mutex::new(StdinForwarder::new(platform.serial.clone())));
     events.add_subscriber(stdin.clone());
     events.add_subscriber(Arc::new(Mutex::new(StopWaker(stop.clone()))));

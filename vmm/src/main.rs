@@ -20,7 +20,6 @@ mod timings;
 mod vcpu;
 mod vm;
 
-use std::io::Write;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -30,6 +29,7 @@ use crate::fallback::FallbackStats;
 use crate::timings::Timings;
 
 fn main() {
+    install_panic_hook();
     let timings = Arc::new(Timings::start_now());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -62,9 +62,21 @@ fn main() {
             eprintln!("{report}");
         }
     }
-    let _ = std::io::stdout().flush();
+    // Guest output is already flushed byte by byte (`ConsoleOut`); taking the
+    // stdout lock here could wait forever on a vCPU blocked writing to it.
     // vCPU threads may still be inside KVM_RUN; exiting the process ends them.
     std::process::exit(code.into());
+}
+
+/// A bug in the VMM ends it with one line and the internal-error code,
+/// from any thread, instead of a backtrace, an abort or a hung VM.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        eprintln!("vmm: error: internal error in thread {name}: {info}");
+        std::process::exit(exit_code::INTERNAL.into());
+    }));
 }
 
 /// clap's message on one line: its first paragraph, without usage and tips.

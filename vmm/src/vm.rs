@@ -51,7 +51,9 @@ pub fn open_kvm() -> Result<Kvm> {
 
 /// Creates the VM with the in-kernel irqchip (LAPICs, IOAPIC, PIC) and PIT.
 pub fn create_vm(kvm: &Kvm) -> Result<VmFd> {
-    let vm = kvm.create_vm().context("KVM_CREATE_VM")?;
+    let vm = kvm
+        .create_vm()
+        .map_err(|e| KvmUnavailable(format!("KVM refused to create a VM (KVM_CREATE_VM): {e}")))?;
     vm.set_tss_address(KVM_TSS_ADDR as usize)
         .context("KVM_SET_TSS_ADDR")?;
     vm.create_irq_chip().context("KVM_CREATE_IRQCHIP")?;

@@ -57,19 +57,30 @@ impl<W: Write + Send> Serial<W> {
     }
 }
 
+/// A byte register of a byte-wide device: a wider access touches the next
+/// registers too, as on an ISA bus. None past the device's 8 registers.
+fn register(offset: u64, index: usize) -> Option<u8> {
+    offset
+        .checked_add(index as u64)
+        .filter(|o| *o < COM1_PORT_LEN)
+        .and_then(|o| u8::try_from(o).ok())
+}
+
 impl<W: Write + Send> BusDevice for Serial<W> {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
-        let value = u8::try_from(offset).map_or(0xff, |o| self.inner.read(o));
-        data.fill(value);
+        for (i, byte) in data.iter_mut().enumerate() {
+            *byte = register(offset, i).map_or(0xff, |r| self.inner.read(r));
+        }
     }
 
     fn write(&mut self, offset: u64, data: &[u8]) {
-        let (Ok(offset), Some(value)) = (u8::try_from(offset), data.first()) else {
-            return;
-        };
-        // A failed write to the host's stdout or interrupt eventfd must not
-        // stop the guest; the byte is dropped like on a disconnected line.
-        let _ = self.inner.write(offset, *value);
+        for (i, value) in data.iter().enumerate() {
+            if let Some(r) = register(offset, i) {
+                // A failed write to the host's stdout or interrupt eventfd must
+                // not stop the guest; the byte is dropped like on a cut line.
+                let _ = self.inner.write(r, *value);
+            }
+        }
     }
 }
 
@@ -110,6 +121,17 @@ mod tests {
         let mut rbr = [0u8];
         s.read(0, &mut rbr);
         assert_eq!(rbr[0], b'x');
+    }
+
+    #[test]
+    fn test_serial_word_write_reaches_two_registers() {
+        let mut s = serial();
+        s.write(3, &[0x80, 0x00]); // LCR = DLAB, then MCR
+        s.write(0, &[0x0c]); // divisor latch low, not THR
+        let mut lcr = [0u8];
+        s.read(3, &mut lcr);
+        assert_eq!(lcr[0], 0x80);
+        assert!(s.writer().is_empty(), "DLAB set: no byte transmitted");
     }
 
     #[test]

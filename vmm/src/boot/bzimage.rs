@@ -36,7 +36,7 @@ pub fn load(
     let top = layout
         .low_ram_end()
         .min(u64::from(info.initrd_addr_max) + 1);
-    let kernel_end = super::KernelFormat::BzImage(*info).extent().end;
+    let kernel_end = info.extent.end;
     let initramfs = req
         .initramfs
         .map(|path| initramfs::load(mem, top, kernel_end, path))

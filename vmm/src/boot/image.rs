@@ -24,7 +24,7 @@ impl KernelFormat {
     pub fn extent(&self) -> LoadExtent {
         match self {
             KernelFormat::PvhElf(extent) => *extent,
-            KernelFormat::BzImage(bz) => bz.extent(),
+            KernelFormat::BzImage(bz) => bz.extent,
         }
     }
 }
@@ -44,15 +44,27 @@ pub struct BzImageInfo {
     pub init_size: u32,
     /// Highest address an initramfs may end at (inclusive).
     pub initrd_addr_max: u32,
+    /// Longest command line the kernel takes, without the NUL.
+    pub cmdline_size: u32,
+    /// Memory from the load address to the end of the decompressed kernel.
+    pub extent: LoadExtent,
 }
 
-impl BzImageInfo {
-    fn extent(&self) -> LoadExtent {
-        let start = u64::from(self.code32_start);
-        let run_at = start.max(self.pref_address);
-        let end = (start + self.payload_len).max(run_at + u64::from(self.init_size));
-        LoadExtent { start, end }
-    }
+/// Where a bzImage lives: loaded at `code32_start`, decompressed at
+/// `pref_address` (or in place), `init_size` bytes from there; None if the
+/// header's numbers overflow.
+fn bzimage_extent(
+    code32_start: u32,
+    payload_len: u64,
+    pref_address: u64,
+    init_size: u32,
+) -> Option<LoadExtent> {
+    let start = u64::from(code32_start);
+    let run_at = start.max(pref_address);
+    let end = start
+        .checked_add(payload_len)?
+        .max(run_at.checked_add(u64::from(init_size))?);
+    Some(LoadExtent { start, end })
 }
 
 /// The guest-physical span of an ELF's PT_LOAD segments.
@@ -159,13 +171,18 @@ fn bzimage_info(header: &[u8; SETUP_HEADER_LEN], file_len: u64) -> Result<BzImag
     } else {
         (0, 0)
     };
+    let code32_start = u32_at(0x214);
+    let extent = bzimage_extent(code32_start, payload_len, pref_address, init_size)
+        .ok_or("has a setup header whose pref_address and init_size overflow")?;
     Ok(BzImageInfo {
         version,
-        code32_start: u32_at(0x214),
+        code32_start,
         payload_len,
         pref_address,
         init_size,
         initrd_addr_max: u32_at(0x22c),
+        cmdline_size: u32_at(0x238),
+        extent,
     })
 }
 
@@ -353,6 +370,7 @@ mod tests {
         image[0x22c..0x230].copy_from_slice(&0x37ff_ffffu32.to_le_bytes());
         image[0x258..0x260].copy_from_slice(&0x100_0000u64.to_le_bytes());
         image[0x260..0x264].copy_from_slice(&0x200_0000u32.to_le_bytes());
+        image[0x238..0x23c].copy_from_slice(&2047u32.to_le_bytes());
         image
     }
 
@@ -377,6 +395,13 @@ mod tests {
                 end: 0x300_0000
             }
         );
+    }
+
+    #[test]
+    fn test_detect_rejects_overflowing_bzimage_placement() {
+        let mut image = fake_bzimage(0x020f, 1, 16);
+        image[0x258..0x260].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(detect_bytes(image).unwrap_err().contains("overflow"));
     }
 
     #[test]

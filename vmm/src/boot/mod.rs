@@ -59,7 +59,17 @@ pub struct BootEntry {
 /// Checks everything the user supplied for a boot, before any VM exists:
 /// the kernel's format and fit, the initramfs, the command line.
 pub fn preflight(layout: &GuestLayout, req: &BootRequest<'_>) -> Result<()> {
-    open_kernel(layout, req.kernel)?;
+    let (_, format) = open_kernel(layout, req.kernel)?;
+    if let KernelFormat::BzImage(bz) = format {
+        if req.cmdline.len() > bz.cmdline_size as usize {
+            return Err(config_error(format!(
+                "--cmdline is {} bytes; kernel {} takes at most {}",
+                req.cmdline.len(),
+                req.kernel.display(),
+                bz.cmdline_size
+            )));
+        }
+    }
     if let Some(path) = req.initramfs {
         initramfs::check_readable(path)?;
     }

@@ -39,6 +39,12 @@ pub const BP: Exception = Exception {
     error_code: None,
     cr2: None,
 };
+/// #NM: x87/SSE state unavailable (CR0.TS or CR0.EM).
+pub const NM: Exception = Exception {
+    vector: 7,
+    error_code: None,
+    cr2: None,
+};
 /// #MF: a pending unmasked x87 exception.
 pub const MF: Exception = Exception {
     vector: 16,
@@ -87,4 +93,26 @@ pub trait GuestCpu {
 /// The current privilege level (SS.DPL, which equals CPL).
 pub fn cpl(cpu: &mut dyn GuestCpu) -> Result<u8, CpuError> {
     Ok(cpu.sregs()?.ss.dpl)
+}
+
+/// The code size the vCPU executes: 64, 32 or 16 bits.
+pub fn bitness(cpu: &mut dyn GuestCpu) -> Result<u32, CpuError> {
+    let s = cpu.sregs()?;
+    Ok(crate::emulation_failure::bitness_of(
+        s.efer,
+        s.cr0,
+        s.cs.l != 0,
+        s.cs.db != 0,
+    ))
+}
+
+/// The linear address of `offset` in the segment with `base`: in 64-bit
+/// mode CS/DS/ES/SS bases count as 0 (FS/GS keep theirs); outside it the
+/// address wraps at 4 GiB.
+pub fn linear(bits: u32, base: u64, flat_in_long_mode: bool, offset: u64) -> u64 {
+    match bits {
+        64 if flat_in_long_mode => offset,
+        64 => base.wrapping_add(offset),
+        _ => base.wrapping_add(offset) & 0xffff_ffff,
+    }
 }

@@ -5,6 +5,12 @@
 //!
 //! Handlers see the vCPU only through [`cpu::GuestCpu`], so they unit-test
 //! on any host; [`kvm_cpu::KvmCpu`] is the real one.
+//!
+//! Which instructions reach the VMM depends on the host's KVM: on kvm-pvm
+//! KVM's emulator runs lzcnt/tzcnt (as bsr/bsf), rdpid and fxsave/fxrstor
+//! itself, so their handlers serve hosts whose emulator gives up on them
+//! (and are unit-tested here). Single-step (RFLAGS.TF) after a completed
+//! instruction is not raised.
 
 mod bits;
 pub mod cpu;
@@ -88,10 +94,14 @@ pub fn complete(
     let Some(handler) = handler_for(instr.mnemonic()) else {
         return Ok(Completion::Unsupported);
     };
+    if !operand::supported_operands(&instr) {
+        return Ok(Completion::Unsupported);
+    }
     let step = handler(&instr, cpu)?;
     let next_rip = match bits {
         64 => rip.wrapping_add(instr.len() as u64),
-        _ => rip.wrapping_add(instr.len() as u64) & 0xffff_ffff,
+        32 => rip.wrapping_add(instr.len() as u64) & 0xffff_ffff,
+        _ => rip.wrapping_add(instr.len() as u64) & 0xffff,
     };
     let completion = match step {
         Step::Done => {

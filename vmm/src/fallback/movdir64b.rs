@@ -3,7 +3,7 @@
 
 use iced_x86::Instruction;
 
-use super::cpu::{CpuError, GuestCpu, GP0};
+use super::cpu::{bitness, linear, CpuError, GuestCpu, GP0};
 use super::{operand, regfile, Step};
 
 /// Bytes moved.
@@ -16,7 +16,8 @@ pub fn movdir64b(instr: &Instruction, cpu: &mut dyn GuestCpu) -> Result<Step, Cp
     let regs = *cpu.regs()?;
     let offset = regfile::read(&regs, dest_reg)
         .ok_or_else(|| CpuError(format!("register {dest_reg:?} is not supported")))?;
-    let dest = cpu.sregs()?.es.base.wrapping_add(offset);
+    let bits = bitness(cpu)?;
+    let dest = linear(bits, cpu.sregs()?.es.base, true, offset);
     if dest % MOVDIR64B_SIZE as u64 != 0 {
         return Ok(Step::Raise(GP0));
     }

@@ -8,11 +8,19 @@ use iced_x86::Mnemonic;
 
 /// How many RIPs the report lists.
 const TOP_RIPS: usize = 5;
+/// Most distinct RIPs counted: the guest picks RIPs, so the map is bounded;
+/// completions at further RIPs count in `other_rips`.
+const MAX_RIPS: usize = 4096;
 
 #[derive(Debug, Default)]
 struct Counts {
-    by_mnemonic: BTreeMap<String, u64>,
+    by_mnemonic: HashMap<Mnemonic, u64>,
     by_rip: HashMap<u64, (Mnemonic, u64)>,
+    other_rips: u64,
+}
+
+fn name(mnemonic: Mnemonic) -> String {
+    format!("{mnemonic:?}").to_lowercase()
 }
 
 /// Fallback counters.
@@ -24,14 +32,27 @@ pub struct FallbackStats {
 impl FallbackStats {
     /// Counts one completion of `mnemonic` at `rip`; logs at powers of ten.
     pub fn record(&self, mnemonic: Mnemonic, rip: u64) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let name = format!("{mnemonic:?}").to_lowercase();
-        let total = counts.by_mnemonic.entry(name.clone()).or_default();
-        *total += 1;
-        let total = *total;
-        counts.by_rip.entry(rip).or_insert((mnemonic, 0)).1 += 1;
+        let total = {
+            let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+            let total = counts.by_mnemonic.entry(mnemonic).or_default();
+            *total += 1;
+            let total = *total;
+            let room = counts.by_rip.len() < MAX_RIPS;
+            match counts.by_rip.get_mut(&rip) {
+                Some(entry) => entry.1 += 1,
+                None if room => {
+                    counts.by_rip.insert(rip, (mnemonic, 1));
+                }
+                None => counts.other_rips += 1,
+            }
+            total
+        };
+        // Logged outside the lock: stderr may block.
         if is_power_of_ten(total) {
-            eprintln!("vmm: fallback: completed {name} (#{total}) at rip {rip:#x}");
+            eprintln!(
+                "vmm: fallback: completed {} (#{total}) at rip {rip:#x}",
+                name(mnemonic)
+            );
         }
     }
 
@@ -42,17 +63,18 @@ impl FallbackStats {
         if counts.by_mnemonic.is_empty() {
             return None;
         }
-        let totals: Vec<String> = counts
+        let totals: BTreeMap<String, u64> = counts
             .by_mnemonic
             .iter()
-            .map(|(m, n)| format!("{m}={n}"))
+            .map(|(m, n)| (name(*m), *n))
             .collect();
+        let totals: Vec<String> = totals.iter().map(|(m, n)| format!("{m}={n}")).collect();
         let mut rips: Vec<(&u64, &(Mnemonic, u64))> = counts.by_rip.iter().collect();
         rips.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(b.0)));
         let top: Vec<String> = rips
             .iter()
             .take(TOP_RIPS)
-            .map(|(rip, (m, n))| format!("{rip:#x}={}*{n}", format!("{m:?}").to_lowercase()))
+            .map(|(rip, (m, n))| format!("{rip:#x}={}*{n}", name(*m)))
             .collect();
         Some(format!(
             "vmm fallback: {}; top rips: {}",
@@ -85,6 +107,16 @@ mod tests {
             s.report().unwrap(),
             "vmm fallback: int3=1 popcnt=3; top rips: 0x1000=popcnt*3 0x2000=int3*1"
         );
+    }
+
+    #[test]
+    fn test_stats_bound_the_rips_they_keep() {
+        let s = FallbackStats::default();
+        for rip in 0..(MAX_RIPS as u64 + 10) {
+            s.record(Mnemonic::Popcnt, rip);
+        }
+        let counts = s.counts.lock().unwrap();
+        assert_eq!((counts.by_rip.len(), counts.other_rips), (MAX_RIPS, 10));
     }
 
     #[test]

@@ -38,9 +38,12 @@ pub fn rdrand(instr: &Instruction, cpu: &mut dyn GuestCpu) -> Result<Step, CpuEr
     Ok(Step::Done)
 }
 
-/// rdpid: the vCPU's IA32_TSC_AUX.
+/// rdpid: the vCPU's IA32_TSC_AUX; #UD where KVM has no such MSR for the
+/// vCPU (the CPU then lacks RDPID).
 pub fn rdpid(instr: &Instruction, cpu: &mut dyn GuestCpu) -> Result<Step, CpuError> {
-    let value = cpu.read_msr(MSR_TSC_AUX)?;
+    let Ok(value) = cpu.read_msr(MSR_TSC_AUX) else {
+        return Ok(Step::Raise(UD));
+    };
     operand::write_reg(instr, 0, cpu, value)?;
     Ok(Step::Done)
 }

@@ -8,7 +8,7 @@ use iced_x86::Mnemonic;
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
 use super::cpu::{
-    page_fault, Access, CpuError, Exception, FxArea, GuestCpu, BP, FX_AREA_SIZE, GP0, MF, UD,
+    page_fault, Access, CpuError, Exception, FxArea, GuestCpu, BP, FX_AREA_SIZE, GP0, MF, NM, UD,
 };
 use super::flags::{AC, CF, ZF};
 use super::{complete, Completion, FallbackStats};
@@ -24,12 +24,14 @@ struct MockCpu {
     ram: HashMap<u64, u8>,
     mmio_writes: Vec<(u64, Vec<u8>)>,
     injected: Vec<Exception>,
+    no_tsc_aux: bool,
 }
 
 impl MockCpu {
     fn new(bits: u32) -> Self {
         let mut sregs = kvm_sregs {
             cr0: 0x8000_0011,
+            cr4: 0x200, // OSFXSR
             ..Default::default()
         };
         if bits == 64 {
@@ -50,6 +52,7 @@ impl MockCpu {
             ram: HashMap::new(),
             mmio_writes: Vec::new(),
             injected: Vec::new(),
+            no_tsc_aux: false,
         }
     }
 
@@ -95,7 +98,7 @@ impl GuestCpu for MockCpu {
     }
     fn read_msr(&mut self, index: u32) -> Result<u64, CpuError> {
         match index {
-            0xc000_0103 => Ok(7),
+            0xc000_0103 if !self.no_tsc_aux => Ok(7),
             _ => Err(CpuError(format!("no MSR {index:#x}"))),
         }
     }
@@ -253,6 +256,33 @@ fn test_ldmxcsr_loads_and_rejects_reserved_bits_and_stmxcsr_stores() {
 }
 
 #[test]
+fn test_sse_state_instructions_check_cr0_and_cr4() {
+    let mut cpu = MockCpu::new(64);
+    cpu.regs.rdi = 0x3000;
+    cpu.sregs.cr4 = 0;
+    assert_eq!(
+        run(64, &mut cpu, |a| a.ldmxcsr(dword_ptr(rdi))).0,
+        Completion::Injected(Mnemonic::Ldmxcsr, UD)
+    );
+    cpu.sregs.cr4 = 0x200;
+    cpu.sregs.cr0 |= 1 << 3; // TS
+    assert_eq!(
+        run(64, &mut cpu, |a| a.stmxcsr(dword_ptr(rdi))).0,
+        Completion::Injected(Mnemonic::Stmxcsr, NM)
+    );
+    assert_eq!(
+        run(64, &mut cpu, |a| a.fxsave64(ptr(rdi))).0,
+        Completion::Injected(Mnemonic::Fxsave64, NM)
+    );
+    cpu.sregs.cr0 |= 1 << 1; // MP
+    assert_eq!(
+        run(64, &mut cpu, |a| a.wait()).0,
+        Completion::Injected(Mnemonic::Wait, NM)
+    );
+    assert_eq!(cpu.regs.rip, CODE);
+}
+
+#[test]
 fn test_fxsave_then_fxrstor_restores_state_and_misalignment_is_gp() {
     let mut cpu = MockCpu::new(64);
     cpu.fx[0..2].copy_from_slice(&0x27fu16.to_le_bytes());
@@ -307,6 +337,60 @@ fn test_32bit_mode_decodes_and_wraps_eip() {
     cpu.regs.rbx = 0b111;
     run(32, &mut cpu, |a| a.popcnt(eax, ebx));
     assert_eq!(cpu.regs.rax, 3);
+    // The same 4-byte instruction at the top of the 4 GiB code segment.
+    let mut a = CodeAssembler::new(32).unwrap();
+    a.popcnt(eax, ebx).unwrap();
+    let bytes = a.assemble(0xffff_fffc).unwrap();
+    cpu.regs.rip = 0xffff_fffc;
+    complete(&bytes, &mut cpu, &FallbackStats::default()).unwrap();
+    assert_eq!(cpu.regs.rip, 0);
+}
+
+#[test]
+fn test_64bit_mode_ignores_ds_base_but_not_gs_base() {
+    let mut cpu = MockCpu::new(64);
+    cpu.sregs.ds.base = 0x7000_0000;
+    cpu.sregs.gs.base = 0x1000;
+    cpu.poke(0x2000, &0xffu32.to_le_bytes());
+    cpu.poke(0x3000, &0x1u32.to_le_bytes());
+    cpu.regs.rsi = 0x2000;
+    run(64, &mut cpu, |a| a.popcnt(eax, dword_ptr(rsi)));
+    assert_eq!(cpu.regs.rax, 8);
+    cpu.regs.rip = CODE;
+    run(64, &mut cpu, |a| a.popcnt(eax, dword_ptr(rsi).gs()));
+    assert_eq!(cpu.regs.rax, 1);
+}
+
+#[test]
+fn test_32bit_linear_addresses_wrap_at_4g() {
+    let mut cpu = MockCpu::new(32);
+    cpu.sregs.ds.base = 0xffff_f000;
+    cpu.poke(0x1000, &0xfu32.to_le_bytes());
+    cpu.regs.rsi = 0x2000;
+    run(32, &mut cpu, |a| a.popcnt(eax, dword_ptr(esi)));
+    assert_eq!(cpu.regs.rax, 4);
+}
+
+#[test]
+fn test_other_encodings_of_handled_mnemonics_are_unsupported() {
+    // AMD TBM's bextr r32, r/m32, imm32 (XOP): not a BMI1 form.
+    let bytes = [0x8f, 0xea, 0x78, 0x10, 0xc3, 0x08, 0x08, 0x00, 0x00];
+    let mut cpu = MockCpu::new(64);
+    assert_eq!(
+        complete(&bytes, &mut cpu, &FallbackStats::default()).unwrap(),
+        Completion::Unsupported
+    );
+    assert_eq!(cpu.regs.rip, CODE);
+}
+
+#[test]
+fn test_rdpid_without_tsc_aux_raises_ud() {
+    let mut cpu = MockCpu::new(64);
+    cpu.no_tsc_aux = true;
+    assert_eq!(
+        run(64, &mut cpu, |a| a.rdpid(rcx)).0,
+        Completion::Injected(Mnemonic::Rdpid, UD)
+    );
 }
 
 #[test]

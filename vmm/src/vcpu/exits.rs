@@ -45,12 +45,9 @@ pub fn run(mut vcpu: Vcpu, ctx: &VcpuContext) {
 fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
     let cpu = u32::from(vcpu.id);
     match vcpu.fd.run() {
-        Ok(VcpuExit::IoOut(port, data)) => {
-            ctx.pio.write(u64::from(port), data);
-            None
-        }
-        Ok(VcpuExit::IoIn(port, data)) => {
-            ctx.pio.read(u64::from(port), data);
+        // Port I/O may be a string instruction: `count` accesses of `size`.
+        Ok(VcpuExit::IoOut(..) | VcpuExit::IoIn(..)) => {
+            port_io(&mut vcpu.fd, &ctx.pio);
             None
         }
         Ok(VcpuExit::MmioWrite(addr, data)) => {
@@ -67,7 +64,7 @@ fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
         Ok(VcpuExit::Shutdown) => Some(VmOutcome::Shutdown { cpu }),
         Ok(VcpuExit::SystemEvent(kind, _)) => Some(match kind {
             KVM_SYSTEM_EVENT_RESET => VmOutcome::Reset,
-            KVM_SYSTEM_EVENT_SHUTDOWN => VmOutcome::Shutdown { cpu },
+            KVM_SYSTEM_EVENT_SHUTDOWN => VmOutcome::PowerOff,
             other => VmOutcome::Internal(format!("vCPU {cpu}: unhandled system event {other}")),
         }),
         Ok(VcpuExit::InternalError) => internal_error(vcpu, ctx),
@@ -81,6 +78,31 @@ fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
         Err(e) => Some(VmOutcome::Internal(format!(
             "vCPU {cpu}: KVM_RUN failed: {e}"
         ))),
+    }
+}
+
+/// Dispatches a KVM_EXIT_IO: each of its `count` elements of `size` bytes
+/// is one access to the port (`rep outsb` sends every byte, not the first).
+fn port_io(fd: &mut VcpuFd, pio: &Bus) {
+    let run = fd.get_kvm_run();
+    // SAFETY: the exit reason is KVM_EXIT_IO (the caller matched it), so
+    // KVM filled the `io` member; it is plain integers.
+    let io = unsafe { run.__bindgen_anon_1.io };
+    let size = usize::from(io.size).max(1);
+    let len = size * io.count as usize;
+    let base: *mut u8 = (run as *mut kvm_bindings::kvm_run).cast();
+    // SAFETY: KVM places the port data (count * size bytes, at most one
+    // page) at `data_offset` inside the vCPU's kvm_run mapping, which
+    // kvm-ioctls maps with the size KVM_GET_VCPU_MMAP_SIZE reports; nothing
+    // else references those bytes while this exit is handled.
+    let data = unsafe { std::slice::from_raw_parts_mut(base.add(io.data_offset as usize), len) };
+    let port = u64::from(io.port);
+    for element in data.chunks_mut(size) {
+        if u32::from(io.direction) == kvm_bindings::KVM_EXIT_IO_OUT {
+            pio.write(port, element);
+        } else {
+            pio.read(port, element);
+        }
     }
 }
 
