@@ -4,6 +4,8 @@
 //! The Makefile builds everything first (`make test`). Paths can be
 //! overridden with `VMM_BIN`, `GUEST_KERNEL` and `TINY_GUEST`.
 
+pub mod linux;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

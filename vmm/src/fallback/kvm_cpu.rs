@@ -1,5 +1,6 @@
 //! [`GuestCpu`] on a real vCPU: state is fetched lazily with KVM_GET_*,
-//! guest-virtual addresses go through KVM_TRANSLATE page by page, and
+//! guest-virtual addresses go through the guest's page tables page by page
+//! ([`super::page_walk`]: access rights checked, Accessed/Dirty set), and
 //! [`KvmCpu::commit`] writes changes back and injects any exception.
 
 use std::fs::File;
@@ -10,7 +11,8 @@ use kvm_bindings::{kvm_msr_entry, kvm_regs, kvm_sregs, kvm_xsave, Msrs};
 use kvm_ioctls::VcpuFd;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
 
-use super::cpu::{page_fault, Access, CpuError, Exception, FxArea, GuestCpu, FX_AREA_SIZE};
+use super::cpu::{page_fault, Access, CpuError, Exception, FxArea, GuestCpu, FX_AREA_SIZE, GP0};
+use super::page_walk::{self, DataAccess, PagingState, WalkError};
 use crate::memory::GuestMemory;
 
 const PAGE_SIZE: u64 = 4096;
@@ -18,8 +20,6 @@ const PAGE_SIZE: u64 = 4096;
 const XSTATE_BV_WORD: usize = FX_AREA_SIZE / 4;
 /// XSTATE_BV bits for x87 and SSE state: set so KVM loads what we wrote.
 const XSTATE_X87_SSE: u32 = 0b11;
-/// #PF error code bit: the page was present (a protection fault).
-const PF_PRESENT: u32 = 1;
 
 /// A vCPU stopped on an instruction the fallback completes.
 pub struct KvmCpu<'a> {
@@ -64,7 +64,9 @@ impl<'a> KvmCpu<'a> {
         if let Some(regs) = &self.regs {
             self.fd.set_regs(regs).map_err(kvm_err("KVM_SET_REGS"))?;
         }
-        if let Some((mut xsave, area)) = self.fx.take() {
+        // Written back only if a handler changed it (fxsave, stmxcsr and fwait
+        // only read it).
+        if let Some((mut xsave, area)) = self.fx.take().filter(|(x, a)| load_fx_area(x) != *a) {
             store_fx_area(&mut xsave, &area);
             // SAFETY: the VMM never enables dynamic XSTATE features
             // (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM), so KVM reads no more
@@ -95,22 +97,28 @@ impl<'a> KvmCpu<'a> {
             .map_err(kvm_err("KVM_SET_VCPU_EVENTS"))
     }
 
-    /// The guest-physical address of `addr`, or the #PF an access raises.
-    fn translate(&mut self, addr: u64, write: bool) -> Access<u64> {
-        let user = self.sregs()?.ss.dpl == 3;
-        let t = self
-            .fd
-            .translate_gva(addr)
-            .map_err(kvm_err("KVM_TRANSLATE"))?;
-        if t.valid == 0 {
-            return Ok(Err(page_fault(addr, write, user)));
-        }
-        if write && t.writeable == 0 {
-            let mut e = page_fault(addr, write, user);
-            e.error_code = e.error_code.map(|c| c | PF_PRESENT);
-            return Ok(Err(e));
-        }
-        Ok(Ok(t.physical_address))
+    /// The paging state a guest-virtual access is checked against.
+    fn paging_state(&mut self) -> Result<PagingState, CpuError> {
+        let sregs = *self.sregs()?;
+        let rflags = self.regs()?.rflags;
+        Ok(PagingState {
+            cr0: sregs.cr0,
+            cr3: sregs.cr3,
+            cr4: sregs.cr4,
+            efer: sregs.efer,
+            cpl: sregs.ss.dpl,
+            rflags,
+        })
+    }
+
+    /// The guest-physical address of `addr` (setting the guest's Accessed
+    /// and Dirty flags as the CPU would), or the exception the access raises.
+    fn translate(&mut self, addr: u64, access: DataAccess) -> Access<u64> {
+        let state = self.paging_state()?;
+        Ok(match page_walk::translate(self.mem, &state, addr, access) {
+            Ok(gpa) => Ok(gpa),
+            Err(e) => Err(walk_exception(e)?),
+        })
     }
 
     /// Splits `[addr, addr + len)` at page boundaries.
@@ -127,6 +135,19 @@ impl<'a> KvmCpu<'a> {
             done += n;
             Some((at, range))
         })
+    }
+}
+
+/// The exception a failed walk raises, or a VMM error if it raises none.
+fn walk_exception(e: WalkError) -> Result<Exception, CpuError> {
+    match e {
+        // The walk's error code also has the P and RSVD bits.
+        WalkError::PageFault { linear, error_code } => Ok(Exception {
+            error_code: Some(error_code),
+            ..page_fault(linear, false, false)
+        }),
+        WalkError::NonCanonical(_) => Ok(GP0),
+        WalkError::Unstable(_) => Err(CpuError(e.to_string())),
     }
 }
 
@@ -180,7 +201,7 @@ impl GuestCpu for KvmCpu<'_> {
 
     fn read_virt(&mut self, addr: u64, buf: &mut [u8]) -> Access<()> {
         for (at, range) in Self::chunks(addr, buf.len()) {
-            let gpa = match self.translate(at, false)? {
+            let gpa = match self.translate(at, DataAccess::Read)? {
                 Ok(gpa) => gpa,
                 Err(e) => return Ok(Err(e)),
             };
@@ -196,7 +217,7 @@ impl GuestCpu for KvmCpu<'_> {
         // Translate every page first, so a fault leaves memory untouched.
         let mut targets = Vec::new();
         for (at, range) in Self::chunks(addr, data.len()) {
-            match self.translate(at, true)? {
+            match self.translate(at, DataAccess::Write)? {
                 Ok(gpa) => targets.push((gpa, range)),
                 Err(e) => return Ok(Err(e)),
             }
@@ -258,6 +279,27 @@ mod tests {
             (xsave.region[6], xsave.region[XSTATE_BV_WORD]),
             (0x1fa0, 0b11)
         );
+    }
+
+    #[test]
+    fn test_walk_errors_become_pf_gp_or_a_vmm_error() {
+        let pf = walk_exception(WalkError::PageFault {
+            linear: 0x1234,
+            error_code: 7,
+        });
+        assert_eq!(
+            pf.ok(),
+            Some(Exception {
+                vector: 14,
+                error_code: Some(7),
+                cr2: Some(0x1234)
+            })
+        );
+        assert_eq!(
+            walk_exception(WalkError::NonCanonical(1 << 63)).ok(),
+            Some(GP0)
+        );
+        assert!(walk_exception(WalkError::Unstable(0)).is_err());
     }
 
     #[test]

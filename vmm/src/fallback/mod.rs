@@ -19,6 +19,7 @@ mod fpu;
 pub mod kvm_cpu;
 mod movdir64b;
 mod operand;
+mod page_walk;
 mod regfile;
 mod stats;
 mod system;
