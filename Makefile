@@ -20,7 +20,7 @@ RUNS    ?= 15
 
 LINUX_RIG := integration/scripts/linux-guest.sh
 
-.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check
+.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check referee
 
 all: build
 
@@ -53,6 +53,12 @@ run: build
 linux-guest:
 	bash $(LINUX_RIG) fetch
 
+## referee: Linux 6.12 from Debian's source with the 6.8 drivers built in and
+## our kvm-pvm patch (integration/referee/), cached in ~/.cache/vmm/referee:
+## a few minutes cold, instant when nothing changed.
+referee:
+	bash integration/scripts/referee.sh build
+
 ## linux-stock-check: the stock kernel with a busybox /init, timed to each
 ## milestone (slow on kvm-pvm: ~15 minutes to Run /init).
 linux-stock-check: build
@@ -72,7 +78,7 @@ lint: setup
 
 ## test: everything: lint, unit tests, and guests booted under KVM; ends
 ## with one line totalling every test binary's results.
-test: build lint linux-guest
+test: build lint linux-guest referee
 	@set -o pipefail; log=$$(mktemp); \
 	$(CARGO) test --workspace 2>&1 | tee $$log; status=$$?; \
 	awk '/^test result:/ { p += $$4; f += $$6 } \

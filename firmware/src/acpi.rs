@@ -2,7 +2,7 @@
 //! acpi_tables crate and placed in the reserved BIOS area, where both the
 //! PVH start info's `rsdp_paddr` and a legacy RSDP scan find them.
 
-use acpi_tables::aml::{Name, Package, Path};
+use acpi_tables::aml::{Device, EISAName, Interrupt, Name, Package, Path, ResourceTemplate, IO};
 use acpi_tables::fadt::{FADTBuilder, Flags};
 use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
 use acpi_tables::madt::{
@@ -51,6 +51,27 @@ pub struct PowerManagement {
     pub s5_sleep_type: u8,
 }
 
+/// A legacy 16550 the DSDT describes, so a hardware-reduced ACPI OS (which
+/// has no legacy PIC and so no fixed ISA interrupts) finds its interrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SerialPort {
+    /// First I/O port (8 ports).
+    pub base: u16,
+    /// Its interrupt (GSI), edge-triggered, active high.
+    pub gsi: u32,
+}
+
+/// What the tables describe besides the CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcpiPlatform {
+    /// Number of vCPUs (one local APIC each).
+    pub cpus: u8,
+    /// The power-management registers.
+    pub pm: PowerManagement,
+    /// The console UART.
+    pub serial: SerialPort,
+}
+
 fn io_register(port: u16) -> GAS {
     GAS::new(
         AddressSpace::SystemIo,
@@ -61,9 +82,28 @@ fn io_register(port: u16) -> GAS {
     )
 }
 
+/// `Device (\_SB.COM1)`: a PNP0501 UART with its ports and interrupt.
+fn serial_device(serial: &SerialPort) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let hid = EISAName::new("PNP0501");
+    let io = IO::new(serial.base, serial.base, 1, 8);
+    let irq = Interrupt::new(true, true, false, false, serial.gsi);
+    let crs = ResourceTemplate::new(vec![&io, &irq]);
+    Device::new(
+        Path::new("_SB_.COM1"),
+        vec![
+            &Name::new(Path::new("_HID"), &hid),
+            &Name::new(Path::new("_UID"), &0u8),
+            &Name::new(Path::new("_CRS"), &crs),
+        ],
+    )
+    .to_aml_bytes(&mut bytes);
+    bytes
+}
+
 /// The DSDT: `Name (_S5, Package () { S5, 0, 0, 0 })`, which tells the OS
-/// that soft-off exists and which SLP_TYP selects it.
-fn dsdt(pm: &PowerManagement) -> Vec<u8> {
+/// that soft-off exists and which SLP_TYP selects it, and the console UART.
+fn dsdt(pm: &PowerManagement, serial: &SerialPort) -> Vec<u8> {
     let mut body = Vec::new();
     let s5 = [pm.s5_sleep_type, 0, 0, 0];
     Name::new(
@@ -71,6 +111,7 @@ fn dsdt(pm: &PowerManagement) -> Vec<u8> {
         &Package::new(s5.iter().map(|b| b as &dyn Aml).collect()),
     )
     .to_aml_bytes(&mut body);
+    body.extend_from_slice(&serial_device(serial));
     let mut table = Sdt::new(
         *b"DSDT",
         36,
@@ -132,19 +173,18 @@ impl Placer {
     }
 }
 
-/// Writes the tables for `cpus` vCPUs and the power-management registers
-/// `pm`; returns the RSDP's address.
+/// Writes the tables describing `platform`; returns the RSDP's address.
 pub fn write_acpi_tables<M: GuestMemoryBackend>(
     mem: &M,
-    cpus: u8,
-    pm: &PowerManagement,
+    platform: &AcpiPlatform,
 ) -> Result<GuestAddress, AcpiError> {
+    let (cpus, pm) = (platform.cpus, &platform.pm);
     // The RSDP goes first, 16-byte aligned at the start of the BIOS area.
     let mut placer = Placer {
         next: ACPI_TABLES_START + 48,
         blobs: Vec::new(),
     };
-    let dsdt_addr = placer.place(dsdt(pm));
+    let dsdt_addr = placer.place(dsdt(pm, &platform.serial));
     let fadt_addr = placer.place(fadt(pm, dsdt_addr));
     let madt_addr = placer.place(bytes_of(&madt(cpus)));
     let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION);
@@ -175,6 +215,18 @@ mod tests {
         reset_value: 1,
         s5_sleep_type: 5,
     };
+    const COM1: SerialPort = SerialPort {
+        base: 0x3f8,
+        gsi: 4,
+    };
+
+    fn platform(cpus: u8) -> AcpiPlatform {
+        AcpiPlatform {
+            cpus,
+            pm: PM,
+            serial: COM1,
+        }
+    }
 
     fn checksum_ok(bytes: &[u8]) -> bool {
         bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)) == 0
@@ -227,7 +279,7 @@ mod tests {
     #[test]
     fn test_acpi_madt_lists_one_lapic_per_cpu_and_the_ioapic() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_acpi_tables(&mem, 3, &PM).unwrap();
+        let rsdp = write_acpi_tables(&mem, &platform(3)).unwrap();
         let madt = find_table(&mem, rsdp, b"APIC");
         assert_eq!(u32_at(&madt, 36), LAPIC_ADDR as u32);
         let mut at = 44;
@@ -253,7 +305,7 @@ mod tests {
     #[test]
     fn test_acpi_fadt_is_hardware_reduced() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_acpi_tables(&mem, 1, &PM).unwrap();
+        let rsdp = write_acpi_tables(&mem, &platform(1)).unwrap();
         let fadt = find_table(&mem, rsdp, b"FACP");
         assert_ne!(u32_at(&fadt, 112) & (1 << 20), 0, "HW_REDUCED_ACPI flag");
         assert_ne!(u32_at(&fadt, 112) & (1 << 10), 0, "RESET_REG_SUP flag");
@@ -267,7 +319,7 @@ mod tests {
     #[test]
     fn test_acpi_dsdt_names_s5_with_the_sleep_type() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_acpi_tables(&mem, 1, &PM).unwrap();
+        let rsdp = write_acpi_tables(&mem, &platform(1)).unwrap();
         let fadt = find_table(&mem, rsdp, b"FACP");
         let dsdt_addr = u64_at(&fadt, 140);
         let len = u32_at(&read(&mem, dsdt_addr, 8), 4) as usize;
@@ -275,8 +327,22 @@ mod tests {
         assert!(checksum_ok(&dsdt));
         // NameOp "_S5_" PackageOp PkgLength NumElements=4, BytePrefix 5, Zero x3
         assert_eq!(
-            &dsdt[36..],
+            &dsdt[36..49],
             &[0x08, b'_', b'S', b'5', b'_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0, 0, 0]
+        );
+        // Then Device (\_SB.COM1) with _HID PNP0501 and _CRS: I/O 0x3f8, 8 ports; IRQ 4.
+        let com1 = &dsdt[49..];
+        assert_eq!(&com1[..2], &[0x5b, 0x82], "ExtOpPrefix DeviceOp");
+        let find = |needle: &[u8]| com1.windows(needle.len()).any(|w| w == needle);
+        assert!(find(b"_SB_COM1"));
+        assert!(find(&[0x0c, 0x41, 0xd0, 0x05, 0x01]), "EISAID PNP0501");
+        assert!(
+            find(&[0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08]),
+            "IO descriptor"
+        );
+        assert!(
+            find(&[0x89, 0x06, 0x00, 0x03, 0x01, 0x04, 0, 0, 0]),
+            "extended IRQ 4, edge"
         );
     }
 
@@ -284,7 +350,7 @@ mod tests {
     fn test_acpi_write_fails_without_bios_area() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x80000)]).unwrap();
         assert!(matches!(
-            write_acpi_tables(&mem, 1, &PM),
+            write_acpi_tables(&mem, &platform(1)),
             Err(AcpiError::Write(_))
         ));
     }

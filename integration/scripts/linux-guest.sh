@@ -15,33 +15,14 @@ set -euo pipefail
 CACHE="${VMM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}/linux-guest"
 OUT="$CACHE/out"
 APT="$CACHE/apt"
-SUITE=trixie
 KERNEL_PACKAGES='^linux-image-6\.12\.[0-9]+\+deb13-amd64-unsigned$'
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 log() { echo "linux-guest: $*" >&2; }
 
-# The first Debian archive URI in the apt configuration (deb822 or one-line).
-archive_uri() {
-    local uri
-    uri=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null || true; } \
-        | awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' \
-        | grep -v -- '-security' | grep '/debian/\?$' | head -n 1 || true)
-    if [ -z "$uri" ]; then
-        uri=$( { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } \
-            | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
-            | grep -v -- '-security' | grep '/debian/\?$' | head -n 1 || true)
-    fi
-    [ -n "$uri" ] || die "no Debian archive URI found in /etc/apt"
-    echo "$uri"
-}
-
-apt_opts() {
-    echo "-o Dir::Etc::SourceList=$APT/sources.list -o Dir::Etc::SourceParts=/dev/null" \
-         "-o Dir::State::Lists=$APT/lists -o Dir::Cache=$APT/cache -o Debug::NoLocking=1" \
-         "-o APT::Sandbox::User=root"
-}
+# archive_uri, apt_opts, trixie_apt_setup, KEYRING (private apt config for trixie)
+# shellcheck source-path=SCRIPTDIR source=apt-trixie.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-trixie.sh"
 
 ensure_tools() {
     local missing=()
@@ -79,14 +60,14 @@ fetch() {
         return
     fi
     ensure_tools
-    mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$CACHE/debs"
-    echo "deb [signed-by=$KEYRING] $(archive_uri) $SUITE main" > "$APT/sources.list"
+    mkdir -p "$CACHE/debs"
+    trixie_apt_setup
     # shellcheck disable=SC2046
     apt-get $(apt_opts) update -qq
     local kernel
     # shellcheck disable=SC2046
     kernel=$(apt-cache $(apt_opts) pkgnames linux-image-6.12 | grep -E "$KERNEL_PACKAGES" | sort -V | tail -n 1)
-    [ -n "$kernel" ] || die "no package matching $KERNEL_PACKAGES in $SUITE"
+    [ -n "$kernel" ] || die "no package matching $KERNEL_PACKAGES in $APT_SUITE"
     log "fetching $kernel and busybox-static"
     rm -rf "$CACHE/debs" && mkdir -p "$CACHE/debs"
     # shellcheck disable=SC2046

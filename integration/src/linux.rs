@@ -82,6 +82,7 @@ pub fn init_script(script: &str) -> String {
          mount -t proc proc /proc\n\
          mount -t sysfs sysfs /sys\n\
          mount -t devtmpfs devtmpfs /dev 2>/dev/null\n\
+         exec </dev/console >/dev/console 2>&1\n\
          echo '{SCRIPT_START}'\n\
          result() {{ echo \"RESULT $*\"; }}\n\
          {script}\n\

@@ -15,7 +15,7 @@ use crate::console::StdinForwarder;
 use crate::error::config_error;
 use crate::fallback::FallbackStats;
 use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
-use crate::platform::{power_management, Platform};
+use crate::platform::{acpi_platform, Platform};
 use crate::stop::{StopSignal, VmOutcome};
 use crate::timings::Timings;
 use crate::vcpu::{create_vcpus, spawn_vcpus, VcpuContext};
@@ -53,8 +53,7 @@ pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Re
     let stop = Arc::new(StopSignal::new().context("creating the stop eventfd")?);
     let platform = Platform::new(&vm, stop.clone(), timings.clone())?;
     request.rsdp = Some(
-        write_acpi_tables(&mem, cli.cpus, &power_management())
-            .context("building the ACPI tables")?,
+        write_acpi_tables(&mem, &acpi_platform(cli.cpus)).context("building the ACPI tables")?,
     );
     let entry = load_kernel(&mem, &layout, &request)?;
     let vcpus = create_vcpus(&kvm, &vm, cli.cpus, &entry)?;

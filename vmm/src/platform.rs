@@ -10,15 +10,28 @@ use devices::legacy::{
     SLEEP_STATUS_OFFSET,
 };
 use devices::{Bus, StopSink};
-use firmware::acpi::PowerManagement;
+use firmware::acpi::{AcpiPlatform, PowerManagement, SerialPort};
 use kvm_ioctls::VmFd;
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
 use crate::console::{ConsoleOut, ConsoleSerial};
 use crate::timings::Timings;
 
+/// The platform as the ACPI tables describe it.
+pub fn acpi_platform(cpus: u8) -> AcpiPlatform {
+    let serial = SerialPort {
+        base: COM1_PORT_BASE as u16,
+        gsi: COM1_IRQ,
+    };
+    AcpiPlatform {
+        cpus,
+        pm: power_management(),
+        serial,
+    }
+}
+
 /// The power-management registers as the ACPI tables describe them.
-pub fn power_management() -> PowerManagement {
+fn power_management() -> PowerManagement {
     let port = |offset: u64| (ACPI_PM_PORT_BASE + offset) as u16;
     PowerManagement {
         sleep_control_port: port(SLEEP_CONTROL_OFFSET),
