@@ -87,12 +87,15 @@ test: build lint linux-guest referee
 
 ## bench: boot times and RSS against QEMU on the same ELFs, then both on
 ## Debian's stock kernel (installs QEMU; the Linux part takes minutes).
-bench: build linux-guest
+bench: build linux-guest referee
 	@command -v qemu-system-x86_64 >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86)
+	bash $(LINUX_RIG) initramfs integration/linux/poweroff.sh target/bench-poweroff.cpio
 	$(CARGO) run --release -q -p integration --bin boot-bench -- \
 	  --runs $(RUNS) --vmm $(VMM) --tiny $(TINY_GUEST) --kernel $(GUEST_KERNEL) \
-	  --linux $$(bash $(LINUX_RIG) path vmlinux)
+	  --linux $$(bash $(LINUX_RIG) path vmlinux) \
+	  --referee $$(bash integration/scripts/referee.sh path vmlinux) \
+	  --referee-initrd target/bench-poweroff.cpio
 
 clean:
 	$(CARGO) clean

@@ -7,7 +7,10 @@
 //! and the ratios ours/QEMU.
 //!
 //! With `--linux VMLINUX`, both VMMs also boot Debian's stock kernel once,
-//! in the same pass, and the bench prints how far each got and when.
+//! in the same pass, and the bench prints how far each got and when. With
+//! `--referee VMLINUX --referee-initrd CPIO`, both boot the referee kernel
+//! to a busybox /init that powers off, 5 times each: medians to `Run /init`
+//! and to the end, and how each run ended.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -160,6 +163,7 @@ struct Options {
     guests: Vec<(String, PathBuf)>,
     linux: Option<PathBuf>,
     linux_limit: f64,
+    referee: Option<(PathBuf, PathBuf)>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -170,7 +174,10 @@ fn parse_options() -> Result<Options, String> {
         guests: Vec::new(),
         linux: None,
         linux_limit: 300.0,
+        referee: None,
     };
+    let mut referee_kernel = None;
+    let mut referee_initrd = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -181,6 +188,8 @@ fn parse_options() -> Result<Options, String> {
             "--tiny" => opts.guests.push(("tiny-guest".into(), value.into())),
             "--kernel" => opts.guests.push(("guest-kernel".into(), value.into())),
             "--linux" => opts.linux = Some(value.into()),
+            "--referee" => referee_kernel = Some(PathBuf::from(value)),
+            "--referee-initrd" => referee_initrd = Some(PathBuf::from(value)),
             "--linux-limit" => {
                 opts.linux_limit = value
                     .parse()
@@ -189,6 +198,7 @@ fn parse_options() -> Result<Options, String> {
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
+    opts.referee = referee_kernel.zip(referee_initrd);
     if opts.runs < 1 || opts.guests.is_empty() {
         return Err(
             "usage: boot-bench [--runs N] [--vmm P] [--qemu P] --tiny ELF --kernel ELF".into(),
@@ -265,6 +275,9 @@ fn run() -> Result<(), String> {
     if let Some(vmlinux) = &opts.linux {
         linux_race(&opts, vmlinux)?;
     }
+    if let Some((kernel, initrd)) = &opts.referee {
+        referee_race(&opts, kernel, initrd)?;
+    }
     Ok(())
 }
 
@@ -284,10 +297,19 @@ const LINUX_CMDLINE: &str =
 struct LinuxRun {
     reached: Vec<Option<f64>>,
     ending: String,
+    /// Seconds to the process's own exit, and its code (None if stopped).
+    exited: Option<(f64, Option<i32>)>,
 }
 
-/// Boots `args` until the last milestone, an exit, or `limit` seconds.
-fn linux_run(program: &std::path::Path, args: &[String], limit: f64) -> Result<LinuxRun, String> {
+/// Boots `args` until the last of `milestones` (if `stop_at_last`), an
+/// exit, or `limit` seconds.
+fn linux_run(
+    program: &std::path::Path,
+    args: &[String],
+    milestones: &[&str],
+    stop_at_last: bool,
+    limit: f64,
+) -> Result<LinuxRun, String> {
     use std::io::BufRead;
     let start = Instant::now();
     let mut child = Command::new(program)
@@ -298,33 +320,45 @@ fn linux_run(program: &std::path::Path, args: &[String], limit: f64) -> Result<L
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr pipe")?;
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().ok_or("no stderr pipe")?;
+    // Both streams feed one channel, each line stamped; `true` marks stderr.
+    let (tx, rx) = std::sync::mpsc::channel::<(f64, bool, String)>();
+    let err_tx = tx.clone();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send((start.elapsed().as_secs_f64(), line)).is_err() {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send((start.elapsed().as_secs_f64(), false, line)).is_err() {
                 break;
             }
         }
     });
-    let mut reached = vec![None; LINUX_MILESTONES.len()];
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if err_tx.send((start.elapsed().as_secs_f64(), true, line)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr_text = String::new();
+    let mut reached = vec![None; milestones.len()];
     let ending = loop {
         match rx.recv_timeout(std::time::Duration::from_millis(200)) {
-            Ok((at, line)) => {
-                for (i, m) in LINUX_MILESTONES.iter().enumerate() {
+            Ok((at, true, line)) => {
+                // A VMM that stops the guest but stays alive (QEMU pauses on
+                // a KVM internal error) has ended here.
+                let fatal = line.contains("KVM internal error") || line.contains("emulation failure");
+                stderr_text.push_str(&line);
+                stderr_text.push('\n');
+                if fatal {
+                    break format!("stopped by {line:?} after {at:.1} s");
+                }
+            }
+            Ok((at, false, line)) => {
+                for (i, m) in milestones.iter().enumerate() {
                     if reached[i].is_none() && line.contains(m) {
                         reached[i] = Some(at);
                     }
                 }
-                if reached.last().is_some_and(Option::is_some) {
+                if stop_at_last && reached.last().is_some_and(Option::is_some) {
                     break "reached the last milestone".to_string();
                 }
             }
@@ -335,9 +369,17 @@ fn linux_run(program: &std::path::Path, args: &[String], limit: f64) -> Result<L
             break format!("still running at the {limit:.0} s limit");
         }
     };
+    let exited = ending.is_empty();
     let _ = child.kill();
     let status = child.wait().map_err(|e| format!("wait: {e}"))?;
-    let stderr_text = err_reader.join().unwrap_or_default();
+    let ended_at = start.elapsed().as_secs_f64();
+    // What is still in flight after the exit.
+    while let Ok((_, is_err, line)) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+        if is_err {
+            stderr_text.push_str(&line);
+            stderr_text.push('\n');
+        }
+    }
     let ending = if ending.is_empty() {
         let last = stderr_text
             .lines()
@@ -352,7 +394,12 @@ fn linux_run(program: &std::path::Path, args: &[String], limit: f64) -> Result<L
     } else {
         ending
     };
-    Ok(LinuxRun { reached, ending })
+    let exited = exited.then_some((ended_at, status.code()));
+    Ok(LinuxRun {
+        reached,
+        ending,
+        exited,
+    })
 }
 
 /// Both VMMs boot the stock kernel once, one after the other.
@@ -396,8 +443,14 @@ fn linux_race(opts: &Options, vmlinux: &std::path::Path) -> Result<(), String> {
         vmlinux.display()
     );
     let runs = [
-        ("ours", linux_run(&opts.vmm, &ours, opts.linux_limit)?),
-        ("qemu", linux_run(&opts.qemu, &qemu, opts.linux_limit)?),
+        (
+            "ours",
+            linux_run(&opts.vmm, &ours, &LINUX_MILESTONES, true, opts.linux_limit)?,
+        ),
+        (
+            "qemu",
+            linux_run(&opts.qemu, &qemu, &LINUX_MILESTONES, true, opts.linux_limit)?,
+        ),
     ];
     println!("{:<34} {:>10} {:>10}", "milestone", "ours", "qemu");
     for (i, m) in LINUX_MILESTONES.iter().enumerate() {
@@ -420,4 +473,104 @@ fn main() {
         eprintln!("boot-bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// Referee boots per VMM.
+const REFEREE_RUNS: usize = 5;
+/// The referee's milestones; the run ends when the VMM exits.
+const REFEREE_MILESTONES: [&str; 3] = [
+    "Linux version",
+    "Freeing SMP alternatives memory",
+    "Run /init",
+];
+/// The referee's command line (crypto self-tests off: they are not timed here).
+const REFEREE_CMDLINE: &str =
+    "console=ttyS0 clearcpuid=cx16,ssse3,aes,pclmulqdq,smap,popcnt noxsave panic=-1 cryptomgr.notests";
+
+fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let v: Vec<f64> = values.collect();
+    (!v.is_empty()).then(|| median(v))
+}
+
+/// Both VMMs boot the referee kernel to a powering-off /init, interleaved.
+fn referee_race(
+    opts: &Options,
+    kernel: &std::path::Path,
+    initrd: &std::path::Path,
+) -> Result<(), String> {
+    let k = kernel.to_str().ok_or("kernel path is not UTF-8")?;
+    let i = initrd.to_str().ok_or("initrd path is not UTF-8")?;
+    let ours: Vec<String> = [
+        "--kernel",
+        k,
+        "--initramfs",
+        i,
+        "--memory",
+        "128M",
+        "--cmdline",
+        REFEREE_CMDLINE,
+    ]
+    .map(String::from)
+    .to_vec();
+    let qemu: Vec<String> = [
+        "-M",
+        "microvm",
+        "-enable-kvm",
+        "-cpu",
+        "host",
+        "-m",
+        "128M",
+        "-nodefaults",
+        "-nographic",
+        "-serial",
+        "stdio",
+        "-kernel",
+        k,
+        "-initrd",
+        i,
+        "-append",
+        REFEREE_CMDLINE,
+    ]
+    .map(String::from)
+    .to_vec();
+    let contenders = [("ours", &opts.vmm, &ours), ("qemu", &opts.qemu, &qemu)];
+    let mut runs: [Vec<LinuxRun>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..REFEREE_RUNS {
+        for (slot, (_, program, args)) in contenders.iter().enumerate() {
+            runs[slot].push(linux_run(program, args, &REFEREE_MILESTONES, false, 120.0)?);
+        }
+    }
+    println!(
+        "\nreferee kernel ({}), 1 vCPU, 128 MiB, /init powers off; median of {REFEREE_RUNS}, seconds:",
+        kernel.display()
+    );
+    println!("{:<34} {:>10} {:>10}", "milestone", "ours", "qemu");
+    let cell = |runs: &[LinuxRun], pick: &dyn Fn(&LinuxRun) -> Option<f64>| {
+        let reached = runs.iter().filter(|r| pick(r).is_some()).count();
+        match median_of(runs.iter().filter_map(pick)) {
+            Some(t) if reached == runs.len() => format!("{t:.1}"),
+            Some(t) => format!("{t:.1} ({reached}/{})", runs.len()),
+            None => "-".to_string(),
+        }
+    };
+    for (m, name) in REFEREE_MILESTONES.iter().enumerate() {
+        println!(
+            "{:<34} {:>10} {:>10}",
+            name,
+            cell(&runs[0], &|r| r.reached[m]),
+            cell(&runs[1], &|r| r.reached[m])
+        );
+    }
+    let end = |r: &LinuxRun| r.exited.map(|(t, _)| t);
+    println!(
+        "{:<34} {:>10} {:>10}",
+        "process exit",
+        cell(&runs[0], &end),
+        cell(&runs[1], &end)
+    );
+    for (slot, (name, _, _)) in contenders.iter().enumerate() {
+        let first = &runs[slot][0];
+        println!("{name}: {}", first.ending);
+    }
+    Ok(())
 }

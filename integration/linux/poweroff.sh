@@ -1,0 +1,3 @@
+#!/bin/sh
+# /init for the benchmark: reach user space, power off.
+poweroff -f
