@@ -325,15 +325,27 @@ fn linux_run(
     let (tx, rx) = std::sync::mpsc::channel::<(f64, bool, String)>();
     let err_tx = tx.clone();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send((start.elapsed().as_secs_f64(), false, line)).is_err() {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx
+                .send((start.elapsed().as_secs_f64(), false, line))
+                .is_err()
+            {
                 break;
             }
         }
     });
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if err_tx.send((start.elapsed().as_secs_f64(), true, line)).is_err() {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if err_tx
+                .send((start.elapsed().as_secs_f64(), true, line))
+                .is_err()
+            {
                 break;
             }
         }
@@ -345,7 +357,8 @@ fn linux_run(
             Ok((at, true, line)) => {
                 // A VMM that stops the guest but stays alive (QEMU pauses on
                 // a KVM internal error) has ended here.
-                let fatal = line.contains("KVM internal error") || line.contains("emulation failure");
+                let fatal =
+                    line.contains("KVM internal error") || line.contains("emulation failure");
                 stderr_text.push_str(&line);
                 stderr_text.push('\n');
                 if fatal {
