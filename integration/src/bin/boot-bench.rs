@@ -415,31 +415,35 @@ fn linux_run(
     })
 }
 
-/// Both VMMs boot the stock kernel once, one after the other.
-fn linux_race(opts: &Options, vmlinux: &std::path::Path) -> Result<(), String> {
-    let kernel = vmlinux.to_str().ok_or("vmlinux path is not UTF-8")?;
-    let ours: Vec<String> = [
+/// The same Linux machine for both VMMs: (our args, QEMU microvm's args).
+fn linux_machine(
+    kernel: &str,
+    initrd: Option<&str>,
+    memory: &str,
+    cpus: u8,
+    cmdline: &str,
+) -> (Vec<String>, Vec<String>) {
+    let cpus = cpus.to_string();
+    let mut ours = vec![
         "--kernel",
         kernel,
         "--memory",
-        "256M",
+        memory,
         "--cpus",
-        "2",
+        &cpus,
         "--cmdline",
-        LINUX_CMDLINE,
-    ]
-    .map(String::from)
-    .to_vec();
-    let qemu: Vec<String> = [
+        cmdline,
+    ];
+    let mut qemu = vec![
         "-M",
         "microvm",
         "-enable-kvm",
         "-cpu",
         "host",
         "-m",
-        "256M",
+        memory,
         "-smp",
-        "2",
+        &cpus,
         "-nodefaults",
         "-nographic",
         "-serial",
@@ -447,10 +451,20 @@ fn linux_race(opts: &Options, vmlinux: &std::path::Path) -> Result<(), String> {
         "-kernel",
         kernel,
         "-append",
-        LINUX_CMDLINE,
-    ]
-    .map(String::from)
-    .to_vec();
+        cmdline,
+    ];
+    if let Some(initrd) = initrd {
+        ours.extend(["--initramfs", initrd]);
+        qemu.extend(["-initrd", initrd]);
+    }
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect();
+    (owned(ours), owned(qemu))
+}
+
+/// Both VMMs boot the stock kernel once, one after the other.
+fn linux_race(opts: &Options, vmlinux: &std::path::Path) -> Result<(), String> {
+    let kernel = vmlinux.to_str().ok_or("vmlinux path is not UTF-8")?;
+    let (ours, qemu) = linux_machine(kernel, None, "256M", 2, LINUX_CMDLINE);
     println!(
         "\nstock Linux ({}), 2 vCPUs, 256 MiB, one boot each, seconds from process start:",
         vmlinux.display()
@@ -513,39 +527,7 @@ fn referee_race(
 ) -> Result<(), String> {
     let k = kernel.to_str().ok_or("kernel path is not UTF-8")?;
     let i = initrd.to_str().ok_or("initrd path is not UTF-8")?;
-    let ours: Vec<String> = [
-        "--kernel",
-        k,
-        "--initramfs",
-        i,
-        "--memory",
-        "128M",
-        "--cmdline",
-        REFEREE_CMDLINE,
-    ]
-    .map(String::from)
-    .to_vec();
-    let qemu: Vec<String> = [
-        "-M",
-        "microvm",
-        "-enable-kvm",
-        "-cpu",
-        "host",
-        "-m",
-        "128M",
-        "-nodefaults",
-        "-nographic",
-        "-serial",
-        "stdio",
-        "-kernel",
-        k,
-        "-initrd",
-        i,
-        "-append",
-        REFEREE_CMDLINE,
-    ]
-    .map(String::from)
-    .to_vec();
+    let (ours, qemu) = linux_machine(k, Some(i), "128M", 1, REFEREE_CMDLINE);
     let contenders = [("ours", &opts.vmm, &ours), ("qemu", &opts.qemu, &qemu)];
     let mut runs: [Vec<LinuxRun>; 2] = [Vec::new(), Vec::new()];
     for _ in 0..REFEREE_RUNS {
