@@ -70,3 +70,30 @@ fn test_referee_user_space_checks_and_powers_off_2_cpus() {
     }
     referee_boot(2);
 }
+
+/// `panic=-1`: when /init dies, Linux's emergency restart reaches our reset
+/// registers and the VMM exits with the reset code (66), on 2 vCPUs too.
+#[test]
+fn test_referee_panic_resets_the_machine_with_66() {
+    if !kvm_available() {
+        return;
+    }
+    let vmlinux = referee_vmlinux();
+    let run = run_linux_script(
+        "referee-panic",
+        &vmlinux,
+        "exit 1",
+        &["--memory", "128M", "--cpus", "2"],
+        Duration::from_secs(300),
+    );
+    assert!(
+        run.run
+            .stdout
+            .contains("Kernel panic - not syncing: Attempted to kill init!"),
+        "{}",
+        run.run
+    );
+    run.run
+        .expect_code(66)
+        .expect_stderr("vmm: guest requested a reset");
+}
