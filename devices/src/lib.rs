@@ -8,6 +8,7 @@
 
 pub mod bus;
 pub mod legacy;
+pub mod pci;
 #[cfg(test)]
 mod test_util;
 
