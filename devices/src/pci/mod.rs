@@ -4,6 +4,8 @@
 
 mod bar;
 mod config;
+mod msix;
 
 pub use bar::{Bar, BarKind};
-pub use config::{ConfigSpace, HeaderType, CONFIG_SPACE_SIZE, EXT_CAPS_START};
+pub use config::{ConfigError, ConfigSpace, HeaderType, CONFIG_SPACE_SIZE, EXT_CAPS_START};
+pub use msix::{MsiMessage, Msix, MSIX_CAP_ID};
