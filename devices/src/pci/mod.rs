@@ -5,7 +5,12 @@
 mod bar;
 mod config;
 mod msix;
+mod root;
 
 pub use bar::{Bar, BarKind};
 pub use config::{ConfigError, ConfigSpace, HeaderType, CONFIG_SPACE_SIZE, EXT_CAPS_START};
 pub use msix::{MsiMessage, Msix, MSIX_CAP_ID};
+pub use root::{
+    Bdf, Ecam, LegacyConfig, PciError, PciFunction, PciRoot, SharedFunction, LEGACY_CONFIG_PORT,
+    LEGACY_CONFIG_PORT_LEN,
+};
