@@ -301,6 +301,32 @@ struct LinuxRun {
     exited: Option<(f64, Option<i32>)>,
 }
 
+/// A line of a child's output: seconds since `start`, from stderr, text.
+type StampedLine = (f64, bool, String);
+
+/// Sends each line `reader` yields, stamped, until the reader or channel ends.
+fn forward_lines(
+    reader: impl Read + Send + 'static,
+    tx: std::sync::mpsc::Sender<StampedLine>,
+    start: Instant,
+    is_stderr: bool,
+) {
+    use std::io::BufRead;
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(reader)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx
+                .send((start.elapsed().as_secs_f64(), is_stderr, line))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+}
+
 /// Boots `args` until the last of `milestones` (if `stop_at_last`), an
 /// exit, or `limit` seconds.
 fn linux_run(
@@ -310,7 +336,6 @@ fn linux_run(
     stop_at_last: bool,
     limit: f64,
 ) -> Result<LinuxRun, String> {
-    use std::io::BufRead;
     let start = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -322,34 +347,9 @@ fn linux_run(
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
     let stderr = child.stderr.take().ok_or("no stderr pipe")?;
     // Both streams feed one channel, each line stamped; `true` marks stderr.
-    let (tx, rx) = std::sync::mpsc::channel::<(f64, bool, String)>();
-    let err_tx = tx.clone();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx
-                .send((start.elapsed().as_secs_f64(), false, line))
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if err_tx
-                .send((start.elapsed().as_secs_f64(), true, line))
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
+    let (tx, rx) = std::sync::mpsc::channel::<StampedLine>();
+    forward_lines(stderr, tx.clone(), start, true);
+    forward_lines(stdout, tx, start, false);
     let mut stderr_text = String::new();
     let mut reached = vec![None; milestones.len()];
     let ending = loop {
