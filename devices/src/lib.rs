@@ -11,6 +11,7 @@ pub mod legacy;
 pub mod pci;
 #[cfg(test)]
 mod test_util;
+pub mod trace;
 
 pub use bus::{Bus, BusDevice, BusError};
 

@@ -30,6 +30,10 @@ const INTERRUPT_PIN: usize = 0x3d;
 /// Command bits a function implements: I/O and memory decode, bus master,
 /// parity error response, SERR#, INTx disable.
 const COMMAND_WRITABLE: u16 = 0x0547;
+/// Command: I/O space decode.
+const COMMAND_IO: u16 = 1 << 0;
+/// Command: memory space decode.
+const COMMAND_MEMORY: u16 = 1 << 1;
 /// Status bits that software clears by writing 1: master data parity
 /// error, signaled/received target abort, received master abort,
 /// signaled system error, detected parity error.
@@ -132,7 +136,10 @@ impl ConfigSpace {
             space.mask(0x20, &[0xf0, 0xff, 0xf0, 0xff]);
             space.mask(0x24, &[0xf0, 0xff, 0xf0, 0xff]);
             space.mask(0x28, &[0xff; 8]);
-            space.mask(0x30, &[0xff; 4]);
+            // The prefetchable window decodes 64-bit addresses (type 1 in
+            // the low nibbles); I/O decodes 16 bits, so its upper halves
+            // at 0x30 stay zero.
+            space.put(0x24, &[0x01, 0x00, 0x01, 0x00]);
             space.mask(0x3e, &[0xff, 0x0f]);
         }
         space
@@ -213,6 +220,71 @@ impl ConfigSpace {
             _ => 0,
         };
         Some(((u64::from(high) << 32) | u64::from(low)) & bar.address_mask())
+    }
+
+    /// BAR `index` as declared (None for an undeclared or upper-half register).
+    pub fn bar(&self, index: usize) -> Option<Bar> {
+        *self.bars.get(index)?
+    }
+
+    /// Whether the command register enables decoding of `kind` accesses.
+    pub fn decodes(&self, kind: BarKind) -> bool {
+        let bit = if kind == BarKind::Io {
+            COMMAND_IO
+        } else {
+            COMMAND_MEMORY
+        };
+        self.command() & bit != 0
+    }
+
+    /// A bridge's secondary and subordinate bus numbers (0, 0 for an endpoint).
+    pub fn bridge_buses(&self) -> (u8, u8) {
+        match self.header {
+            HeaderType::Bridge => (self.bytes[0x19], self.bytes[0x1a]),
+            HeaderType::Endpoint => (0, 0),
+        }
+    }
+
+    /// A bridge's forwarding window for `kind` as an inclusive range, or None
+    /// when it is closed (base above limit) or this is not a bridge.
+    /// Memory32 is the non-prefetchable window; prefetchable memory of
+    /// either width goes through the prefetchable one.
+    pub fn bridge_window(&self, kind: BarKind) -> Option<(u64, u64)> {
+        if self.header != HeaderType::Bridge {
+            return None;
+        }
+        let u16_at = |o: usize| u64::from(self.read_u16(o));
+        let u32_at = |o: usize| {
+            u64::from(u32::from_le_bytes([
+                self.bytes[o],
+                self.bytes[o + 1],
+                self.bytes[o + 2],
+                self.bytes[o + 3],
+            ]))
+        };
+        let (base, limit) = match kind {
+            BarKind::Io => {
+                let base = u64::from(self.bytes[0x1c] & 0xf0) << 8;
+                let limit = u64::from(self.bytes[0x1d] & 0xf0) << 8;
+                (base, limit | 0xfff)
+            }
+            BarKind::Memory32 {
+                prefetchable: false,
+            }
+            | BarKind::Memory64 {
+                prefetchable: false,
+            } => (
+                (u16_at(0x20) & 0xfff0) << 16,
+                ((u16_at(0x22) & 0xfff0) << 16) | 0xf_ffff,
+            ),
+            BarKind::Memory32 { prefetchable: true } | BarKind::Memory64 { prefetchable: true } => {
+                (
+                    ((u16_at(0x24) & 0xfff0) << 16) | (u32_at(0x28) << 32),
+                    ((u16_at(0x26) & 0xfff0) << 16) | (u32_at(0x2c) << 32) | 0xf_ffff,
+                )
+            }
+        };
+        (base <= limit).then_some((base, limit))
     }
 
     /// Adds a standard capability with `id`; `body` follows the 2-byte

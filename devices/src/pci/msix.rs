@@ -25,6 +25,14 @@ pub struct MsiMessage {
     pub data: u32,
 }
 
+/// Where a function's MSI-X messages go: the VMM turns them into
+/// interrupts (KVM GSI routes and irqfds); tests record them.
+pub trait MsiSink: Send + Sync {
+    /// Delivers `message`, which the function's `vector` produced (the
+    /// function has already applied masking and pending bits).
+    fn send(&self, vector: u16, message: MsiMessage);
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     address_low: u32,
