@@ -3,12 +3,14 @@
 //! ```text
 //! 0x0000_0500  boot GDT                 0x0010_0000  kernel image (1 MiB)
 //! 0x0000_6000  PVH start info           ...          RAM up to 3 GiB
-//! 0x0000_7000  PVH memory map           0xc000_0000  32-bit MMIO hole (IOAPIC, LAPIC, ...)
-//! 0x0000_8000  Linux zero page
-//! 0x0002_0000  kernel command line      0x1_0000_0000 RAM above 3 GiB, if any
-//! 0x0009_fc00  EBDA (reserved to 1 MiB)
-//! 0x000e_0000  ACPI tables, RSDP first
+//! 0x0000_7000  PVH memory map           0xc000_0000  32-bit MMIO hole:
+//! 0x0000_8000  Linux zero page                        0xc000_0000 PCI 32-bit BAR aperture
+//! 0x0002_0000  kernel command line                    0xe000_0000 PCIe ECAM (buses 0-255)
+//! 0x0009_fc00  EBDA (reserved to 1 MiB)               0xfec0_0000 IOAPIC, 0xfee0_0000 LAPIC
+//! 0x000e_0000  ACPI tables, RSDP first  0x1_0000_0000 RAM above 3 GiB, if any, then the
+//!                                                     PCI 64-bit BAR aperture (1 GiB aligned)
 //! ```
+//! PCI I/O BARs take ports 0xc000-0xffff.
 
 use vm_memory::GuestAddress;
 
@@ -40,6 +42,22 @@ pub const HIGH_RAM_START: u64 = 0x10_0000;
 pub const MMIO_GAP_START: u64 = 0xc000_0000;
 /// End of the 32-bit MMIO hole: RAM beyond 3 GiB continues here.
 pub const MMIO_GAP_END: u64 = 0x1_0000_0000;
+/// The PCI 32-bit memory aperture, where BARs below 4 GiB go.
+pub const PCI_MMIO32_START: u64 = 0xc000_0000;
+/// Size of the 32-bit aperture.
+pub const PCI_MMIO32_SIZE: u64 = 0x2000_0000;
+/// The PCIe ECAM (MMCONFIG) window: 1 MiB per bus.
+pub const PCI_ECAM_START: u64 = 0xe000_0000;
+/// Last bus the ECAM window covers.
+pub const PCI_ECAM_LAST_BUS: u8 = 0xff;
+/// Size of the ECAM window.
+pub const PCI_ECAM_SIZE: u64 = (PCI_ECAM_LAST_BUS as u64 + 1) << 20;
+/// Size of the 64-bit memory aperture above RAM.
+pub const PCI_MMIO64_SIZE: u64 = 16 << 30;
+/// First I/O port for PCI I/O BARs.
+pub const PCI_IO_START: u64 = 0xc000;
+/// Ports for PCI I/O BARs.
+pub const PCI_IO_SIZE: u64 = 0x4000;
 /// The IOAPIC's MMIO base.
 pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
 /// The local APICs' MMIO base.
@@ -74,6 +92,17 @@ impl GuestLayout {
         regions
     }
 
+    /// The PCI 64-bit aperture: (base, size), 1 GiB aligned above all RAM
+    /// and above 4 GiB.
+    pub fn pci_mmio64(&self) -> (u64, u64) {
+        let top = self
+            .ram_regions()
+            .last()
+            .map_or(MMIO_GAP_END, |(start, len)| start.0 + len)
+            .max(MMIO_GAP_END);
+        (top.next_multiple_of(1 << 30), PCI_MMIO64_SIZE)
+    }
+
     /// One past the last byte of RAM below the MMIO hole.
     pub fn low_ram_end(&self) -> u64 {
         self.ram_size.min(MMIO_GAP_START)
@@ -104,6 +133,17 @@ mod tests {
     }
 
     #[test]
+    fn test_layout_mmio64_aperture_is_above_ram() {
+        assert_eq!(GuestLayout::new(256 << 20).pci_mmio64().0, 4 << 30);
+        assert_eq!(GuestLayout::new(4 << 30).pci_mmio64().0, 5 << 30);
+        assert_eq!(
+            GuestLayout::new((4 << 30) + 1).pci_mmio64().0,
+            6 << 30,
+            "rounded up to 1 GiB"
+        );
+    }
+
+    #[test]
     fn test_layout_boot_structures_fit_below_ebda() {
         const {
             assert!(PVH_MODLIST_ADDR >= PVH_START_INFO_ADDR + 56);
@@ -111,6 +151,9 @@ mod tests {
             assert!(BOOT_PARAMS_ADDR >= PVH_MEMMAP_ADDR + 0x1000);
             assert!(BOOT_PARAMS_ADDR + 0x1000 <= CMDLINE_ADDR);
             assert!(CMDLINE_ADDR + CMDLINE_MAX_SIZE as u64 <= EBDA_START);
+            assert!(PCI_MMIO32_START >= MMIO_GAP_START);
+            assert!(PCI_MMIO32_START + PCI_MMIO32_SIZE <= PCI_ECAM_START);
+            assert!(PCI_ECAM_START + PCI_ECAM_SIZE <= IOAPIC_ADDR);
         }
     }
 }
