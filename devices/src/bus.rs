@@ -14,6 +14,21 @@ pub trait BusDevice: Send {
     fn write(&mut self, offset: u64, data: &[u8]);
 }
 
+/// A shared device is a device: wrappers (such as a tracer) can hold the
+/// same device another part of the VMM also holds.
+impl<T: BusDevice + ?Sized> BusDevice for Arc<Mutex<T>> {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        self.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .read(offset, data);
+    }
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        self.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write(offset, data);
+    }
+}
+
 /// Errors from building a bus.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BusError {

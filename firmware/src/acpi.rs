@@ -15,11 +15,13 @@ use acpi_tables::Aml;
 use thiserror::Error;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
 
+pub use crate::acpi_pci::PciHost;
+use crate::acpi_pci::{mcfg, pci_devices};
 use crate::layout::{ACPI_TABLES_END, ACPI_TABLES_START, IOAPIC_ADDR, LAPIC_ADDR};
 
-const OEM_ID: [u8; 6] = *b"RVMMKV";
-const OEM_TABLE_ID: [u8; 8] = *b"RVMMTBL ";
-const OEM_REVISION: u32 = 1;
+pub(crate) const OEM_ID: [u8; 6] = *b"RVMMKV";
+pub(crate) const OEM_TABLE_ID: [u8; 8] = *b"RVMMTBL ";
+pub(crate) const OEM_REVISION: u32 = 1;
 /// ACPI 6.x DSDT revision.
 const DSDT_REVISION: u8 = 6;
 /// The IOAPIC's ID: 0, as KVM's in-kernel IOAPIC reports.
@@ -70,6 +72,8 @@ pub struct AcpiPlatform {
     pub pm: PowerManagement,
     /// The console UART.
     pub serial: SerialPort,
+    /// The PCI Express host bridge.
+    pub pci: PciHost,
 }
 
 fn io_register(port: u16) -> GAS {
@@ -102,8 +106,9 @@ fn serial_device(serial: &SerialPort) -> Vec<u8> {
 }
 
 /// The DSDT: `Name (_S5, Package () { S5, 0, 0, 0 })`, which tells the OS
-/// that soft-off exists and which SLP_TYP selects it, and the console UART.
-fn dsdt(pm: &PowerManagement, serial: &SerialPort) -> Vec<u8> {
+/// that soft-off exists and which SLP_TYP selects it, the console UART and
+/// the PCI host bridge.
+fn dsdt(pm: &PowerManagement, serial: &SerialPort, pci: &PciHost) -> Vec<u8> {
     let mut body = Vec::new();
     let s5 = [pm.s5_sleep_type, 0, 0, 0];
     Name::new(
@@ -112,6 +117,7 @@ fn dsdt(pm: &PowerManagement, serial: &SerialPort) -> Vec<u8> {
     )
     .to_aml_bytes(&mut body);
     body.extend_from_slice(&serial_device(serial));
+    body.extend_from_slice(&pci_devices(pci));
     let mut table = Sdt::new(
         *b"DSDT",
         36,
@@ -184,12 +190,13 @@ pub fn write_acpi_tables<M: GuestMemoryBackend>(
         next: ACPI_TABLES_START + 48,
         blobs: Vec::new(),
     };
-    let dsdt_addr = placer.place(dsdt(pm, &platform.serial));
+    let dsdt_addr = placer.place(dsdt(pm, &platform.serial, &platform.pci));
     let fadt_addr = placer.place(fadt(pm, dsdt_addr));
     let madt_addr = placer.place(bytes_of(&madt(cpus)));
     let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION);
     xsdt.add_entry(fadt_addr);
     xsdt.add_entry(madt_addr);
+    xsdt.add_entry(placer.place(mcfg(&platform.pci)));
     let xsdt_addr = placer.place(bytes_of(&xsdt));
     if placer.next > ACPI_TABLES_END {
         return Err(AcpiError::TooLarge(placer.next - ACPI_TABLES_START));
@@ -220,12 +227,68 @@ mod tests {
         gsi: 4,
     };
 
+    const PCI: PciHost = PciHost {
+        ecam_base: 0xe000_0000,
+        last_bus: 0xff,
+        mmio32: (0xc000_0000, 0x2000_0000),
+        mmio64: (0x1_0000_0000, 0x4_0000_0000),
+    };
+
     fn platform(cpus: u8) -> AcpiPlatform {
         AcpiPlatform {
             cpus,
             pm: PM,
             serial: COM1,
+            pci: PCI,
         }
+    }
+
+    #[test]
+    fn test_acpi_mcfg_points_at_the_ecam_window() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let rsdp = write_acpi_tables(&mem, &platform(1)).unwrap();
+        let mcfg = find_table(&mem, rsdp, b"MCFG");
+        // Header (36), reserved (8), then base, segment, start bus, end bus.
+        assert_eq!(mcfg.len(), 44 + 16);
+        assert_eq!(u64_at(&mcfg, 44), 0xe000_0000);
+        assert_eq!((mcfg[52], mcfg[53], mcfg[54], mcfg[55]), (0, 0, 0, 0xff));
+    }
+
+    #[test]
+    fn test_acpi_dsdt_describes_the_pci_host_bridge() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let rsdp = write_acpi_tables(&mem, &platform(1)).unwrap();
+        let fadt = find_table(&mem, rsdp, b"FACP");
+        let dsdt_addr = u64_at(&fadt, 140);
+        let len = u32_at(&read(&mem, dsdt_addr, 8), 4) as usize;
+        let dsdt = read(&mem, dsdt_addr, len);
+        let find = |needle: &[u8]| dsdt.windows(needle.len()).any(|w| w == needle);
+        assert!(find(b"_SB_PCI0") && find(b"_SB_MRES"));
+        assert!(find(&[0x0c, 0x41, 0xd0, 0x0a, 0x08]), "EISAID PNP0A08");
+        assert!(find(&[0x0c, 0x41, 0xd0, 0x0c, 0x02]), "EISAID PNP0C02");
+        // WordBusNumber 0-255.
+        assert!(find(&[
+            0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0, 0, 0xff, 0
+        ]));
+        // DWordMemory 0xc0000000-0xdfffffff, length 0x20000000.
+        let mut dword = vec![0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0];
+        dword.extend_from_slice(&0xc000_0000u32.to_le_bytes());
+        dword.extend_from_slice(&0xdfff_ffffu32.to_le_bytes());
+        assert!(find(&dword));
+        // QWordMemory from 4 GiB, prefetchable.
+        let mut qword = vec![0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x07];
+        qword.extend_from_slice(&[0; 8]);
+        qword.extend_from_slice(&0x1_0000_0000u64.to_le_bytes());
+        assert!(find(&qword));
+        // Memory32Fixed: the ECAM window, 256 MiB.
+        let mut ecam = vec![0x86, 0x09, 0x00, 0x00];
+        ecam.extend_from_slice(&0xe000_0000u32.to_le_bytes());
+        ecam.extend_from_slice(&0x1000_0000u32.to_le_bytes());
+        assert!(find(&ecam));
+        // Method (_OSC, 4) { Return (Arg3) }
+        assert!(find(&[
+            0x14, 0x08, b'_', b'O', b'S', b'C', 0x04, 0xa4, 0x6b
+        ]));
     }
 
     fn checksum_ok(bytes: &[u8]) -> bool {

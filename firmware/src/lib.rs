@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acpi;
+mod acpi_pci;
 pub mod gdt;
 pub mod layout;
 pub mod memmap;

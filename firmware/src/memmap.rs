@@ -1,7 +1,7 @@
 //! The guest's physical memory map (e820 types), shared by PVH and, later,
 //! the Linux boot protocol.
 
-use crate::layout::{GuestLayout, EBDA_START, HIGH_RAM_START};
+use crate::layout::{GuestLayout, EBDA_START, HIGH_RAM_START, PCI_ECAM_SIZE, PCI_ECAM_START};
 
 /// An e820 memory type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,9 @@ pub struct MemoryMapEntry {
 }
 
 /// The memory map of a guest with `layout`: low RAM, the reserved EBDA and
-/// BIOS area up to 1 MiB, RAM up to the MMIO hole, and RAM above 4 GiB.
+/// BIOS area up to 1 MiB, RAM up to the MMIO hole, the PCIe ECAM window
+/// (reserved, which is where Linux checks it early before trusting MCFG),
+/// and RAM above 4 GiB.
 pub fn memory_map(layout: &GuestLayout) -> Vec<MemoryMapEntry> {
     let mut map = vec![
         MemoryMapEntry {
@@ -50,6 +52,13 @@ pub fn memory_map(layout: &GuestLayout) -> Vec<MemoryMapEntry> {
             });
         }
     }
+    let ecam = MemoryMapEntry {
+        addr: PCI_ECAM_START,
+        size: PCI_ECAM_SIZE,
+        kind: MemoryType::Reserved,
+    };
+    let at = map.partition_point(|e| e.addr < ecam.addr);
+    map.insert(at, ecam);
     map
 }
 
@@ -68,7 +77,15 @@ mod tests {
     #[test]
     fn test_memmap_256m_has_low_reserved_and_high_ram() {
         let map = memory_map(&GuestLayout::new(256 << 20));
-        assert_eq!(map.len(), 3);
+        assert_eq!(map.len(), 4);
+        assert_eq!(
+            map[3],
+            MemoryMapEntry {
+                addr: PCI_ECAM_START,
+                size: PCI_ECAM_SIZE,
+                kind: MemoryType::Reserved
+            }
+        );
         assert_eq!(
             map[2],
             MemoryMapEntry {
@@ -86,9 +103,9 @@ mod tests {
         let last = map.last().unwrap();
         assert_eq!(last.addr, MMIO_GAP_END);
         assert_eq!(last.size, (5 << 30) - MMIO_GAP_START);
-        assert!(map
-            .iter()
-            .all(|e| e.addr + e.size <= MMIO_GAP_START || e.addr >= MMIO_GAP_END));
+        assert!(map.iter().all(|e| e.kind == MemoryType::Reserved
+            || e.addr + e.size <= MMIO_GAP_START
+            || e.addr >= MMIO_GAP_END));
     }
 
     #[test]

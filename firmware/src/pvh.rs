@@ -130,7 +130,7 @@ mod tests {
         let si: hvm_start_info = mem.read_obj(addr).unwrap();
         assert_eq!(si.magic, PVH_START_MAGIC);
         assert_eq!(si.rsdp_paddr, 0xe0000);
-        assert_eq!(si.memmap_entries, 3);
+        assert_eq!(si.memmap_entries, 4, "low RAM, BIOS area, RAM, ECAM");
         assert_eq!(si.nr_modules, 1);
         let mut text = [0u8; 14];
         mem.read_slice(&mut text, GuestAddress(si.cmdline_paddr))

@@ -118,7 +118,7 @@ mod tests {
         );
         assert_eq!((hdr.ramdisk_image, hdr.ramdisk_size), (0x300_0000, 0x1234));
         assert_eq!({ p.acpi_rsdp_addr }, 0xe0000);
-        assert_eq!(p.e820_entries, 3);
+        assert_eq!(p.e820_entries, 4, "low RAM, BIOS area, RAM, ECAM");
         let last = p.e820_table[2];
         assert_eq!(
             ({ last.addr }, { last.size }, { last.r#type }),

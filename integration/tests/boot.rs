@@ -165,7 +165,7 @@ fn test_bzimage_entry_gets_zero_page_cmdline_e820_initramfs_and_rsdp() {
         a.mov(ebx, dword_ptr(esi + 0x228))?; // cmd_line_ptr
         a.cmp(dword_ptr(ebx), u32::from_le_bytes(*b"bzim"))
     });
-    expect(&mut a, &|a| a.cmp(byte_ptr(esi + 0x1e8), 3)); // e820_entries
+    expect(&mut a, &|a| a.cmp(byte_ptr(esi + 0x1e8), 4)); // e820_entries (ECAM last)
     expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x2d0 + 20 * 2 + 16), 1)); // e820[2] is RAM
     expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x70), 0xe0000)); // acpi_rsdp_addr
     expect(&mut a, &|a| a.cmp(dword_ptr(esi + 0x21c), 1700)); // ramdisk_size

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::device_args::{parse_disk, parse_net, DiskArg, NetArg};
 use crate::exit_code::HELP_TABLE;
 use crate::size::parse_size;
 
@@ -41,6 +42,28 @@ pub struct Cli {
     /// Print start-up and exit timings and the peak RSS on stderr when the VM ends.
     #[arg(long)]
     pub timings: bool,
+
+    /// A virtio-blk disk on FILE (repeatable; PCI order is flag order):
+    /// path=FILE[,readonly=on][,serial=ID]. readonly=on refuses guest writes
+    /// with the virtio error status; flushes reach the file with fdatasync.
+    #[arg(long, value_name = "path=FILE,...", value_parser = parse_disk)]
+    pub disk: Vec<DiskArg>,
+
+    /// A virtio-net interface linked to another VM through Unix datagram
+    /// sockets (repeatable): socket=PATH,peer=PATH[,mac=52:54:00:12:34:56].
+    /// Each VM binds its own socket and sends to its peer's.
+    #[arg(long, value_name = "socket=PATH,peer=PATH", value_parser = parse_net)]
+    pub net: Vec<NetArg>,
+
+    /// A virtio-rng device fed from the host's getrandom.
+    #[arg(long)]
+    pub rng: bool,
+
+    /// Log every device register access on stderr (device, space+offset,
+    /// size, value); with FILTER only devices whose name contains it
+    /// (repeatable: serial, virtio-blk, 01:00.0, root-port, ...).
+    #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "")]
+    pub trace: Vec<String>,
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
@@ -69,6 +92,7 @@ mod tests {
         assert_eq!(cli.cpus, 1);
         assert_eq!(cli.cmdline, "console=ttyS0");
         assert!(cli.timeout.is_none() && !cli.timings && cli.initramfs.is_none());
+        assert!(cli.disk.is_empty() && cli.net.is_empty() && !cli.rng && cli.trace.is_empty());
     }
 
     #[test]
@@ -87,8 +111,22 @@ mod tests {
             "--timeout",
             "2.5",
             "--timings",
+            "--disk",
+            "path=a.img",
+            "--disk",
+            "path=b.img,readonly=on",
+            "--net",
+            "socket=/tmp/a,peer=/tmp/b",
+            "--rng",
+            "--trace",
+            "--trace",
+            "virtio",
         ])
         .unwrap();
+        assert_eq!(cli.disk.len(), 2);
+        assert!(cli.disk[1].readonly && cli.rng);
+        assert_eq!(cli.net.len(), 1);
+        assert_eq!(cli.trace, vec!["", "virtio"]);
         assert_eq!((cli.memory, cli.cpus, cli.timeout), (1 << 30, 4, Some(2.5)));
         assert_eq!(cli.cmdline, "a b");
     }
@@ -102,5 +140,7 @@ mod tests {
         assert!(parse(&["--kernel", "k", "--timeout", "-1"]).is_err());
         assert!(parse(&["--kernel", "k", "--timeout", "nan"]).is_err());
         assert!(parse(&["--kernel", "k", "--bogus"]).is_err());
+        assert!(parse(&["--kernel", "k", "--disk", "x.img"]).is_err());
+        assert!(parse(&["--kernel", "k", "--net", "socket=/a"]).is_err());
     }
 }

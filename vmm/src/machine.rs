@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use devices::trace::AccessObserver;
 use event_manager::{EventManager, EventOps, Events, MutEventSubscriber, SubscriberOps};
 use firmware::acpi::write_acpi_tables;
 use firmware::GuestLayout;
@@ -14,11 +15,14 @@ use crate::cli::Cli;
 use crate::console::StdinForwarder;
 use crate::error::config_error;
 use crate::fallback::FallbackStats;
+use crate::irq::GsiRouter;
 use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
-use crate::platform::{acpi_platform, Platform};
+use crate::platform::{acpi_platform, Platform, PlatformConfig};
 use crate::stop::{StopSignal, VmOutcome};
 use crate::timings::Timings;
+use crate::trace::StderrTracer;
 use crate::vcpu::{create_vcpus, spawn_vcpus, VcpuContext};
+use crate::virtio::create_endpoints;
 use crate::{host, vm};
 
 /// Longest the main loop sleeps, so pending console input is retried.
@@ -46,14 +50,24 @@ pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Re
             cli.cpus
         )));
     }
-    let vm = vm::create_vm(&kvm)?;
+    let vm = Arc::new(vm::create_vm(&kvm)?);
     let mem = create_guest_memory(&layout)?;
     register_with_kvm(&vm, &mem)?;
 
     let stop = Arc::new(StopSignal::new().context("creating the stop eventfd")?);
-    let platform = Platform::new(&vm, stop.clone(), timings.clone())?;
+    let tracer = (!cli.trace.is_empty())
+        .then(|| Arc::new(StderrTracer::new(cli.trace.clone())) as Arc<dyn AccessObserver>);
+    let router = Arc::new(GsiRouter::new(vm.clone()));
+    let endpoints = create_endpoints(cli, &mem, &router)?;
+    let config = PlatformConfig {
+        layout,
+        endpoints: endpoints.functions,
+        tracer,
+    };
+    let platform = Platform::new(&vm, stop.clone(), timings.clone(), config)?;
     request.rsdp = Some(
-        write_acpi_tables(&mem, &acpi_platform(cli.cpus)).context("building the ACPI tables")?,
+        write_acpi_tables(&mem, &acpi_platform(cli.cpus, &layout))
+            .context("building the ACPI tables")?,
     );
     let entry = load_kernel(&mem, &layout, &request)?;
     let vcpus = create_vcpus(&kvm, &vm, cli.cpus, &entry)?;
@@ -69,7 +83,7 @@ pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Re
     let deadline = cli
         .timeout
         .map(|secs| (secs, timings.start() + Duration::from_secs_f64(secs)));
-    let outcome = wait_for_end(&stop, &platform, deadline);
+    let outcome = wait_for_end(&stop, &platform, endpoints.subscribers, deadline);
     timings.mark_vm_end();
     outcome
 }
@@ -88,14 +102,19 @@ impl MutEventSubscriber for StopWaker {
     }
 }
 
-/// The main thread's loop: console input, the stop signal, the timeout.
+/// The main thread's loop: console input, device queues, the stop
+/// signal, the timeout.
 fn wait_for_end(
     stop: &Arc<StopSignal>,
     platform: &Platform,
+    subscribers: Vec<Arc<Mutex<dyn MutEventSubscriber + Send>>>,
     deadline: Option<(f64, Instant)>,
 ) -> Result<VmOutcome> {
     let mut events = EventManager::<Arc<Mutex<dyn MutEventSubscriber + Send>>>::new()
         .map_err(|e| anyhow::anyhow!("cannot create the event loop: {e:?}"))?;
+    for subscriber in subscribers {
+        events.add_subscriber(subscriber);
+    }
     let stdin = Arc::new(Mutex::new(StdinForwarder::new(platform.serial.clone())));
     events.add_subscriber(stdin.clone());
     events.add_subscriber(Arc::new(Mutex::new(StopWaker(stop.clone()))));

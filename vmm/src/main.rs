@@ -6,18 +6,23 @@
 mod boot;
 mod cli;
 mod console;
+mod device_args;
 mod emulation_failure;
 mod error;
 mod exit_code;
 mod fallback;
 mod host;
+mod irq;
 mod machine;
 mod memory;
+mod pci;
 mod platform;
 mod size;
 mod stop;
 mod timings;
+mod trace;
 mod vcpu;
+mod virtio;
 mod vm;
 
 use std::sync::Arc;

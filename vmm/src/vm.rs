@@ -41,6 +41,7 @@ pub fn open_kvm() -> Result<Kvm> {
         (Cap::UserMemory, "KVM_CAP_USER_MEMORY"),
         (Cap::Pit2, "KVM_CAP_PIT2"),
         (Cap::Irqfd, "KVM_CAP_IRQFD"),
+        (Cap::IrqRouting, "KVM_CAP_IRQ_ROUTING"),
     ] {
         if !kvm.check_extension(cap) {
             return Err(KvmUnavailable(format!("KVM lacks {name}, which this VMM needs")).into());
