@@ -21,7 +21,7 @@ use crate::platform::{acpi_platform, Platform, PlatformConfig};
 use crate::stop::{StopSignal, VmOutcome};
 use crate::timings::Timings;
 use crate::trace::StderrTracer;
-use crate::vcpu::{create_vcpus, spawn_vcpus, VcpuContext};
+use crate::vcpu::{create_vcpus, spawn_vcpus, ExitStats, VcpuContext};
 use crate::virtio::create_endpoints;
 use crate::{host, vm};
 
@@ -29,8 +29,13 @@ use crate::{host, vm};
 const LOOP_TICK: Duration = Duration::from_millis(50);
 
 /// Runs the VM described by `cli` to its end; `fallback` counts the
-/// instructions the VMM completed for KVM.
-pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Result<VmOutcome> {
+/// instructions the VMM completed for KVM, `exits` the exits it handled.
+pub fn run(
+    cli: &Cli,
+    timings: Arc<Timings>,
+    fallback: Arc<FallbackStats>,
+    exits: Arc<ExitStats>,
+) -> Result<VmOutcome> {
     // Everything the user supplied is checked before KVM is touched.
     validate_ram_size(cli.memory, host::total_ram())?;
     let layout = GuestLayout::new(cli.memory);
@@ -77,6 +82,7 @@ pub fn run(cli: &Cli, timings: Arc<Timings>, fallback: Arc<FallbackStats>) -> Re
         mem,
         stop: stop.clone(),
         fallback: fallback.clone(),
+        exits,
     });
     spawn_vcpus(vcpus, ctx)?;
 

@@ -32,6 +32,7 @@ use clap::Parser;
 use crate::cli::Cli;
 use crate::fallback::FallbackStats;
 use crate::timings::Timings;
+use crate::vcpu::ExitStats;
 
 fn main() {
     install_panic_hook();
@@ -49,7 +50,8 @@ fn main() {
         }
     };
     let fallback = Arc::new(FallbackStats::default());
-    let code = match machine::run(&cli, timings.clone(), fallback.clone()) {
+    let exits = Arc::new(ExitStats::default());
+    let code = match machine::run(&cli, timings.clone(), fallback.clone(), exits.clone()) {
         Ok(outcome) => {
             if let Some(message) = outcome.message() {
                 eprintln!("{message}");
@@ -63,6 +65,7 @@ fn main() {
     };
     if cli.timings {
         eprintln!("{}", timings.report());
+        eprintln!("{}", exits.report());
         if let Some(report) = fallback.report() {
             eprintln!("{report}");
         }

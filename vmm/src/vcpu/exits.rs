@@ -10,6 +10,7 @@ use kvm_bindings::{
 use kvm_ioctls::{VcpuExit, VcpuFd};
 use vm_memory::{Bytes, GuestAddress};
 
+use super::exit_stats::{ExitKind, ExitStats};
 use super::Vcpu;
 use crate::emulation_failure::{report, FailureState};
 use crate::fallback::kvm_cpu::KvmCpu;
@@ -30,6 +31,8 @@ pub struct VcpuContext {
     pub stop: Arc<StopSignal>,
     /// Counters of instructions the fallback completed.
     pub fallback: Arc<FallbackStats>,
+    /// Counters of exits by kind.
+    pub exits: Arc<ExitStats>,
 }
 
 /// Runs `vcpu` until the VM stops.
@@ -44,7 +47,15 @@ pub fn run(mut vcpu: Vcpu, ctx: &VcpuContext) {
 /// One KVM_RUN and its exit; `Some` when the VM must stop.
 fn run_once(vcpu: &mut Vcpu, ctx: &VcpuContext) -> Option<VmOutcome> {
     let cpu = u32::from(vcpu.id);
-    match vcpu.fd.run() {
+    let exit = vcpu.fd.run();
+    ctx.exits.count(match &exit {
+        Ok(VcpuExit::IoOut(..) | VcpuExit::IoIn(..)) => ExitKind::Pio,
+        Ok(VcpuExit::MmioRead(..)) => ExitKind::MmioRead,
+        Ok(VcpuExit::MmioWrite(..)) => ExitKind::MmioWrite,
+        Ok(VcpuExit::Hlt) => ExitKind::Hlt,
+        _ => ExitKind::Other,
+    });
+    match exit {
         // Port I/O may be a string instruction: `count` accesses of `size`.
         Ok(VcpuExit::IoOut(..) | VcpuExit::IoIn(..)) => {
             port_io(&mut vcpu.fd, &ctx.pio);

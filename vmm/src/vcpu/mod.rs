@@ -2,6 +2,7 @@
 
 mod boot_state;
 mod cpuid;
+mod exit_stats;
 mod exits;
 mod lapic;
 
@@ -13,6 +14,7 @@ use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 
 use crate::boot::BootEntry;
+pub use exit_stats::ExitStats;
 pub use exits::VcpuContext;
 
 /// A created vCPU, ready to run.

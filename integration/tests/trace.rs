@@ -1,0 +1,70 @@
+//! `--trace`: every register access of the selected devices, one line
+//! each on stderr, including PCI configuration reads through ECAM.
+
+use integration::{kvm_available, run_vmm, tiny_guest};
+
+#[test]
+fn test_trace_shows_the_tiny_guests_serial_and_debug_exit_writes() {
+    if !kvm_available() {
+        return;
+    }
+    let kernel = tiny_guest();
+    let run = run_vmm(&[
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--timeout",
+        "30",
+        "--trace",
+        "debug-exit",
+        "--trace",
+        "serial",
+    ]);
+    run.expect_code(0);
+    let traces: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("trace: "))
+        .collect();
+    // "tiny-guest: hello\n" is 18 bytes to the transmit register.
+    let serial_writes = traces
+        .iter()
+        .filter(|l| l.starts_with("trace: serial reg+0x0 w1 "))
+        .count();
+    assert_eq!(serial_writes, 18, "{run}");
+    assert!(
+        traces.contains(&"trace: serial reg+0x0 w1 0x74"),
+        "'t': {run}"
+    );
+    assert_eq!(
+        traces.last(),
+        Some(&"trace: debug-exit reg+0x0 w4 0x00000000"),
+        "{run}"
+    );
+}
+
+#[test]
+fn test_trace_filter_selects_devices() {
+    if !kvm_available() {
+        return;
+    }
+    let kernel = tiny_guest();
+    let run = run_vmm(&[
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--timeout",
+        "30",
+        "--trace",
+        "debug-exit",
+    ]);
+    run.expect_code(0);
+    let traces: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("trace: "))
+        .collect();
+    assert_eq!(
+        traces,
+        vec!["trace: debug-exit reg+0x0 w4 0x00000000"],
+        "{run}"
+    );
+}
