@@ -825,6 +825,46 @@ mod tests {
         ));
     }
 
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl AccessObserver for Recorder {
+        fn wants(&self, device: &str) -> bool {
+            device.contains("echo")
+        }
+        fn observe(&self, a: &Access<'_>) {
+            self.0.lock().unwrap().push(format!(
+                "{} {:?} {:?} {:#x} {:?}",
+                a.device, a.space, a.direction, a.offset, a.data
+            ));
+        }
+    }
+
+    #[test]
+    fn test_observer_sees_config_and_bar_accesses_of_wanted_devices() {
+        let recorder = Arc::new(Recorder::default());
+        let mut root = PciRoot::new();
+        root.set_observer(recorder.clone());
+        root.add(Bdf::root(0, 0), Arc::new(Mutex::new(HostBridge::new())))
+            .unwrap();
+        root.add(Bdf::root(2, 0), Arc::new(Mutex::new(Echo::new())))
+            .unwrap();
+        let bdf = Bdf::root(2, 0);
+        root.config_write(bdf, 0x10, &0xc000_0000u32.to_le_bytes());
+        root.config_write(bdf, 0x04, &[2]);
+        let mut byte = [0u8];
+        root.bar_read(0xc000_0007, false, &mut byte);
+        root.config_read(Bdf::root(0, 0), 0, &mut [0u8; 4]);
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            vec![
+                "00:02.0 echo Config Write 0x10 [0, 0, 0, 192]",
+                "00:02.0 echo Config Write 0x4 [2]",
+                "00:02.0 echo Bar(0) Read 0x7 [7]",
+            ]
+        );
+    }
+
     #[test]
     fn test_garbage_accesses_never_panic() {
         let (root, _) = topology();
