@@ -1,0 +1,18 @@
+//! Our guest kernel's drivers: PCI enumeration, MSI-X, and virtio over the
+//! PCI modern transport (blk, net, rng).
+//!
+//! Drivers reach hardware only through [`hal::Hal`]: in the kernel that is
+//! volatile MMIO through the identity map and the frame allocator; on the
+//! host the same drivers run against the device models of the `devices`
+//! crate (the co-simulation tests in `tests/`).
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod hal;
+pub mod pci;
+pub mod virtio;
+
+pub use hal::{Bdf, Hal, HalError, Mmio, Register};
