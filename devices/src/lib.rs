@@ -12,6 +12,7 @@ pub mod pci;
 #[cfg(test)]
 mod test_util;
 pub mod trace;
+pub mod virtio;
 
 pub use bus::{Bus, BusDevice, BusError};
 

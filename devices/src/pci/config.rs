@@ -23,6 +23,8 @@ const REVISION: usize = 0x08;
 const CLASS: usize = 0x09;
 const HEADER_TYPE: usize = 0x0e;
 const BAR0: usize = 0x10;
+const SUBSYSTEM_VENDOR_ID: usize = 0x2c;
+const SUBSYSTEM_ID: usize = 0x2e;
 const CAPABILITIES_POINTER: usize = 0x34;
 const INTERRUPT_LINE: usize = 0x3c;
 const INTERRUPT_PIN: usize = 0x3d;
@@ -165,6 +167,15 @@ impl ConfigSpace {
     /// The command register.
     pub fn command(&self) -> u16 {
         self.read_u16(COMMAND)
+    }
+
+    /// Sets the (read-only) subsystem vendor and subsystem IDs of a type 0
+    /// header; a bridge has no such registers, so this does nothing there.
+    pub fn set_subsystem(&mut self, vendor: u16, id: u16) {
+        if self.header == HeaderType::Endpoint {
+            self.put(SUBSYSTEM_VENDOR_ID, &vendor.to_le_bytes());
+            self.put(SUBSYSTEM_ID, &id.to_le_bytes());
+        }
     }
 
     /// Sets the interrupt pin (1 = INTA#, ... 4 = INTD#; 0 = none).
@@ -404,6 +415,15 @@ mod tests {
         assert_eq!(read32(&s, 0xc) >> 16 & 0xff, 0);
         let bridge = ConfigSpace::new(0x1b36, 0x000c, 0x06_04_00, 0, HeaderType::Bridge);
         assert_eq!(read32(&bridge, 0xc) >> 16 & 0xff, 1);
+    }
+
+    #[test]
+    fn test_subsystem_ids_are_read_only() {
+        let mut s = endpoint();
+        s.set_subsystem(0x1af4, 0x1100);
+        assert_eq!(read32(&s, 0x2c), 0x1100_1af4);
+        write32(&mut s, 0x2c, 0);
+        assert_eq!(read32(&s, 0x2c), 0x1100_1af4);
     }
 
     #[test]

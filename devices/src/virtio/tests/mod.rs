@@ -1,0 +1,7 @@
+//! Driver-level tests of the transport and the device models.
+
+#![allow(missing_docs)]
+
+mod harness;
+mod rng;
+mod transport;
