@@ -53,6 +53,25 @@ impl Chain {
         }
     }
 
+    /// Whether no device-readable buffer follows a device-writable one
+    /// (virtio 1.x, 2.7.4.2).
+    pub(crate) fn well_ordered(&self) -> bool {
+        let first_writable = self
+            .segments
+            .iter()
+            .position(|s| s.writable)
+            .unwrap_or(self.segments.len());
+        self.segments
+            .iter()
+            .skip(first_writable)
+            .all(|s| s.writable)
+    }
+
+    /// The device-readable buffers.
+    pub(crate) fn readable(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter().filter(|s| !s.writable)
+    }
+
     /// The device-writable buffers.
     pub(crate) fn writable(&self) -> impl Iterator<Item = &Segment> {
         self.segments.iter().filter(|s| s.writable)
@@ -67,5 +86,26 @@ fn segment(desc: &Descriptor, mem: &GuestMemory) -> Segment {
         writable: desc.is_write_only(),
         in_memory: usize::try_from(len)
             .is_ok_and(|l| GuestMemoryBackend::check_range(mem, desc.addr(), l)),
+    }
+}
+
+/// Puts a finished chain in the used ring with `len` bytes written.
+/// A head the ring cannot hold (index past the queue size) is skipped;
+/// a used ring the device cannot write is an unrecoverable error.
+pub(crate) fn complete(
+    queue: &mut virtio_queue::Queue,
+    mem: &GuestMemory,
+    chain: &Chain,
+    len: u32,
+    index: usize,
+    signals: &mut super::Signals,
+) {
+    use virtio_queue::QueueT;
+    if chain.head >= queue.size() {
+        return;
+    }
+    match queue.add_used(mem, chain.head, len) {
+        Ok(()) => signals.used(index),
+        Err(_) => signals.needs_reset(),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`VirtioPci`] is the transport: a PCIe endpoint with the virtio
 //! capabilities, MSI-X, and BAR 0 holding the virtio register regions. It
-//! wraps a [`VirtioDevice`] model: [`Rng`] (entropy).
+//! wraps a [`VirtioDevice`] model: [`Rng`] (entropy) or [`Block`] (a disk
+//! on a host file).
 //!
 //! Threads: register accesses come from vCPU threads; a queue notification
 //! only signals the queue's eventfd. The VMM's event thread polls
@@ -10,6 +11,7 @@
 //! through [`VirtioPci::handler`], which does not take the function's lock),
 //! and that is where queues are processed and interrupts raised.
 
+mod blk;
 mod chain;
 mod common;
 mod device;
@@ -22,6 +24,7 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
+pub use blk::*;
 pub use device::{ActivateError, DeviceType, GuestMemory, Signals, VirtioDevice};
 pub use pci::{VirtioPci, VirtioPciError, MAX_QUEUES};
 pub use regs::*;

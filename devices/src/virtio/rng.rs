@@ -4,7 +4,7 @@
 use virtio_queue::{Queue, QueueT};
 use vm_memory::Bytes;
 
-use super::chain::Chain;
+use super::chain::{complete, Chain};
 use super::device::{DeviceType, GuestMemory, Signals, VirtioDevice};
 
 /// Queue size the device offers.
@@ -84,11 +84,7 @@ impl VirtioDevice for Rng {
         while let Some(descriptors) = queue.pop_descriptor_chain(mem) {
             let chain = Chain::read(descriptors, mem);
             let written = Self::fill(&chain, mem);
-            if queue.add_used(mem, chain.head, written).is_err() {
-                signals.needs_reset();
-                return;
-            }
-            signals.used(index);
+            complete(queue, mem, &chain, written, index, signals);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(missing_docs)]
 
+mod blk;
 mod harness;
 mod rng;
 mod transport;
