@@ -67,6 +67,11 @@ pub fn set_timer_initial_count(count: u32) {
 /// Timer interrupt: count the tick and signal end of interrupt.
 pub fn on_timer_interrupt() {
     TICKS.fetch_add(1, Ordering::Relaxed);
+    eoi();
+}
+
+/// Signals the end of the interrupt being handled.
+pub fn eoi() {
     write(REG_EOI, 0);
 }
 

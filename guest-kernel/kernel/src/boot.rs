@@ -3,7 +3,7 @@
 
 use spin::Once;
 
-use crate::acpi::{self, CpuInfo};
+use crate::acpi::{self, CpuInfo, EcamRegion};
 use crate::frame_alloc::{self, LOW_MEMORY, MAX_RESERVED};
 use crate::memmap::{MemoryMap, Region};
 use crate::pvh::{MemmapEntry, ModlistEntry, StartInfo};
@@ -29,6 +29,8 @@ pub struct BootInfo {
     pub acpi_mode: AcpiMode,
     /// CPUs from the ACPI MADT; `None` if no ACPI tables were found (or `acpi=off`).
     pub cpu_info: Option<CpuInfo>,
+    /// The PCI Express configuration window from the ACPI MCFG, if any.
+    pub pci_ecam: Option<EcamRegion>,
 }
 
 /// `acpi=` on the command line.
@@ -62,9 +64,10 @@ impl AcpiMode {
         }
     }
 
-    /// Looks up the CPUs as this mode says, given the start info's RSDP address.
-    pub fn cpu_info(self, start_info_rsdp: u64) -> Option<CpuInfo> {
-        acpi::cpu_info(self.rsdp(start_info_rsdp)?)
+    /// Looks up the CPUs and the PCI ECAM window in one walk of the tables.
+    pub fn boot_facts(self, start_info_rsdp: u64) -> (Option<CpuInfo>, Option<EcamRegion>) {
+        self.rsdp(start_info_rsdp)
+            .map_or((None, None), acpi::boot_facts)
     }
 }
 
@@ -93,12 +96,14 @@ pub fn init(start_info_paddr: u32) -> &'static BootInfo {
         };
         let cmdline = start_info.cmdline();
         let acpi_mode = AcpiMode::from_cmdline(cmdline);
+        let (cpu_info, pci_ecam) = acpi_mode.boot_facts(start_info.rsdp_paddr);
         BootInfo {
             start_info,
             cmdline,
             memory: MemoryMap::from_entries(start_info.memmap()),
             acpi_mode,
-            cpu_info: acpi_mode.cpu_info(start_info.rsdp_paddr),
+            cpu_info,
+            pci_ecam,
         }
     })
 }

@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod hal;
+pub mod pattern;
 pub mod pci;
 pub mod virtio;
 

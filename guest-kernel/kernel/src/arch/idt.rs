@@ -1,5 +1,5 @@
 //! The interrupt descriptor table: a gate for each stub in [`super::trap`]
-//! (all 32 exception vectors, the LAPIC timer and the spurious vector).
+//! (all 32 exception vectors, the LAPIC timer, MSI-X and the spurious vector).
 //!
 //! The table is a zeroed static (.bss) filled in place: no 4 KiB table is
 //! built on the stack and copied.

@@ -4,9 +4,10 @@
 //! identity map of the first 4 GiB. The first 2 MiB use a page table of 4 KiB
 //! pages (so that the boot stack's guard page can be left unmapped, see
 //! [`super::entry`]); the rest uses 2 MiB pages. Everything below
-//! [`WRITE_BACK_END`] is write-back, including the 32-bit MMIO hole's lower
-//! part (0xd000_0000, used by `selftest=emufail`, must stay mapped); from
-//! there on (IOAPIC, LAPIC, firmware) it is uncached (PCD|PWT). Everything at or
+//! [`WRITE_BACK_END`] (where RAM below 4 GiB stops) is write-back; the
+//! 32-bit MMIO hole from there on (PCI BARs, the ECAM window, IOAPIC, LAPIC,
+//! firmware) is uncached (PCD|PWT) and stays mapped (`selftest=emufail`
+//! uses 0xd000_0000, where no device answers). Everything at or
 //! above 4 GiB is unmapped, so an access there page-faults. No page-table
 //! building loop ever runs: entry only clears the guard page's entry.
 
@@ -18,10 +19,11 @@ use crate::memmap::Region;
 /// End (exclusive) of the identity-mapped physical range.
 pub const IDENTITY_MAP_END: u64 = 4 << 30;
 
-/// End (exclusive) of the write-back part of the identity map: the IOAPIC's
-/// base. From here to [`IDENTITY_MAP_END`] pages are uncached, so the frame
+/// End (exclusive) of the write-back part of the identity map: the start of
+/// the VMM's 32-bit MMIO hole (RAM below 4 GiB ends there). From here to
+/// [`IDENTITY_MAP_END`] pages are uncached (device registers), so the frame
 /// allocator never hands out RAM at or above this address.
-pub const WRITE_BACK_END: u64 = 0xfec0_0000;
+pub const WRITE_BACK_END: u64 = 0xc000_0000;
 
 /// An address that is canonical but not mapped (64 GiB): reading it page-faults.
 pub const UNMAPPED_ADDR: u64 = 0x10_0000_0000;
@@ -69,7 +71,7 @@ boot_pd:
     .quad (pd_index << 21) | 0x83
     .set pd_index, pd_index + 1
     .endr
-    /* WRITE_BACK_END .. 4 GiB (IOAPIC, LAPIC, ...): P | RW | PWT | PCD | PS */
+    /* WRITE_BACK_END .. 4 GiB (BARs, ECAM, IOAPIC, LAPIC): P | RW | PWT | PCD | PS */
     .rept 2048 - {write_back_pages}
     .quad (pd_index << 21) | 0x9b
     .set pd_index, pd_index + 1

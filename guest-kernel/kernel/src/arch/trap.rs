@@ -1,7 +1,7 @@
 //! Trap entry stubs (global_asm) and the Rust dispatcher they call.
 //!
 //! One assembler loop emits a stub for each of the 32 exception vectors, then
-//! one for the timer and one for the spurious vector: that list is the only
+//! one each for the timer, MSI-X and the spurious vector: that list is the only
 //! one, the IDT is built from the tables it emits ([`stubs`]). Each stub
 //! pushes a dummy error code when the CPU pushes none ([`ERROR_CODE_VECTORS`]),
 //! then its vector number, and jumps to `trap_common`, which saves all
@@ -12,10 +12,12 @@
 use core::arch::global_asm;
 
 use super::{exception, recover};
-use crate::apic;
+use crate::{apic, msi};
 
 /// Vector of the LAPIC timer interrupt.
 pub const TIMER_VECTOR: u8 = 0x20;
+/// Vector every MSI-X message of our devices carries.
+pub const MSI_VECTOR: u8 = 0x40;
 /// Vector of the LAPIC spurious interrupt.
 pub const SPURIOUS_VECTOR: u8 = 0xff;
 /// Vector of the double fault (#DF).
@@ -25,8 +27,8 @@ pub const EXCEPTION_VECTORS: u8 = 32;
 /// Exception vectors for which the CPU pushes an error code, as a bit mask:
 /// #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX.
 pub const ERROR_CODE_VECTORS: u32 = vector_mask(&[8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
-/// Number of stubs: the exceptions, the timer and the spurious vector.
-pub const STUB_COUNT: usize = EXCEPTION_VECTORS as usize + 2;
+/// Number of stubs: the exceptions, the timer, MSI-X and the spurious vector.
+pub const STUB_COUNT: usize = EXCEPTION_VECTORS as usize + 3;
 
 /// The bit mask with bit `v` set for each exception vector `v` (< 32) in `vectors`.
 pub const fn vector_mask(vectors: &[u8]) -> u32 {
@@ -90,6 +92,7 @@ pub fn stubs() -> impl Iterator<Item = (u8, u64)> {
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
         v if v == u64::from(TIMER_VECTOR) => apic::on_timer_interrupt(),
+        v if v == u64::from(MSI_VECTOR) => msi::on_interrupt(),
         v if v == u64::from(SPURIOUS_VECTOR) => {}
         _ => {
             if !recover::try_recover(frame) {
@@ -143,6 +146,7 @@ trap_stub_vectors:
     .set trap_vector, trap_vector + 1
     .endr
     TRAP_STUB {timer}
+    TRAP_STUB {msi}
     TRAP_STUB {spurious}
     .if trap_stub_count != {stub_count}
     .error "trap.rs: STUB_COUNT does not match the stubs emitted"
@@ -191,6 +195,7 @@ trap_common:
     exceptions = const EXCEPTION_VECTORS,
     error_code_vectors = const ERROR_CODE_VECTORS,
     timer = const TIMER_VECTOR,
+    msi = const MSI_VECTOR,
     spurious = const SPURIOUS_VECTOR,
     stub_count = const STUB_COUNT,
     options(att_syntax)

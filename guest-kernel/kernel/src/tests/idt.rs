@@ -1,5 +1,5 @@
 //! The IDT is loaded (`sidt` gives our table and limit), and every exception
-//! vector, the timer and the spurious vector have a present 64-bit interrupt
+//! vector, the timer, MSI-X and the spurious vector have a present 64-bit interrupt
 //! gate (type 0x8e) with the kernel code selector pointing at its stub; only
 //! #DF switches stacks (IST 1); other vectors have no gate.
 
@@ -19,7 +19,11 @@ pub fn run() -> TestResult {
         idt::address()
     );
     let selector = gdt::kernel_code_selector();
-    let expected = (0..trap::EXCEPTION_VECTORS).chain([trap::TIMER_VECTOR, trap::SPURIOUS_VECTOR]);
+    let expected = (0..trap::EXCEPTION_VECTORS).chain([
+        trap::TIMER_VECTOR,
+        trap::MSI_VECTOR,
+        trap::SPURIOUS_VECTOR,
+    ]);
     let mut stubs = trap::stubs();
     for vector in expected {
         let (stub_vector, stub) = stubs.next().ok_or("fewer stubs than vectors")?;
@@ -42,7 +46,12 @@ pub fn run() -> TestResult {
         );
     }
     ensure!(stubs.next().is_none(), "more stubs than vectors");
-    for vector in [trap::TIMER_VECTOR + 1, 0x80, trap::SPURIOUS_VECTOR - 1] {
+    for vector in [
+        trap::TIMER_VECTOR + 1,
+        trap::MSI_VECTOR + 1,
+        0x80,
+        trap::SPURIOUS_VECTOR - 1,
+    ] {
         ensure!(
             idt::gate(vector).is_none(),
             "vector {vector:#x} unexpectedly present"

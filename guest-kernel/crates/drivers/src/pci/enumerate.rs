@@ -19,9 +19,23 @@ const MAX_DEPTH: usize = 8;
 /// before the functions below it).
 pub fn enumerate<H: Hal>(hal: &H) -> Vec<PciDevice> {
     let mut found = Vec::new();
-    let mut visited = [false; 256];
+    let mut visited = BusSet::default();
     scan_bus(hal, 0, false, 0, &mut visited, &mut found);
     found
+}
+
+/// Bus numbers already scanned (a bit each).
+#[derive(Default)]
+struct BusSet([u64; 4]);
+
+impl BusSet {
+    /// Marks `bus`; returns whether it was new.
+    fn insert(&mut self, bus: u8) -> bool {
+        let (word, bit) = (usize::from(bus / 64), 1u64 << (bus % 64));
+        let new = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        new
+    }
 }
 
 /// Scans `bus`; `single_device` limits it to device 0 (the link below a
@@ -31,27 +45,25 @@ fn scan_bus<H: Hal>(
     bus: u8,
     single_device: bool,
     depth: usize,
-    visited: &mut [bool; 256],
+    visited: &mut BusSet,
     found: &mut Vec<PciDevice>,
 ) {
-    if visited[usize::from(bus)] || depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !visited.insert(bus) {
         return;
     }
-    visited[usize::from(bus)] = true;
     let devices = if single_device { 1 } else { 32 };
     for device in 0..devices {
-        let Some(first) = probe(hal, Bdf::new(bus, device, 0)) else {
-            continue;
-        };
-        let functions = if first.multi_function { 8 } else { 1 };
-        let mut next = Some(first);
-        for function in 0..functions {
-            let Some(dev) = next
-                .take()
-                .or_else(|| probe(hal, Bdf::new(bus, device, function)))
-            else {
+        let mut functions = 1;
+        let mut function = 0;
+        while function < functions {
+            let bdf = Bdf::new(bus, device, function);
+            function += 1;
+            let Some(dev) = probe(hal, bdf) else {
                 continue;
             };
+            if bdf.function == 0 && dev.multi_function {
+                functions = 8;
+            }
             let below = dev
                 .buses
                 .filter(|&(secondary, _)| secondary > bus)
@@ -130,11 +142,15 @@ fn probe_bars<H: Hal>(hal: &H, bdf: Bdf, count: u8) -> Vec<Bar> {
     bars
 }
 
-/// Writes all ones to `offset`, returns what reads back, restores `original`.
+/// Writes all ones to `offset`, returns what reads back, restores
+/// `original` (unless the register took nothing of the ones and held 0:
+/// then it is not implemented and already holds `original`).
 fn size_probe<H: Hal>(hal: &H, bdf: Bdf, offset: u16, original: u32) -> u32 {
     hal.config_write(bdf, offset, u32::MAX);
     let probed = hal.config_read(bdf, offset);
-    hal.config_write(bdf, offset, original);
+    if probed != original {
+        hal.config_write(bdf, offset, original);
+    }
     probed
 }
 
