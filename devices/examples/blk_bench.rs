@@ -6,8 +6,8 @@
 //! (what the VMM's event thread does), checking every status byte. The
 //! baseline moves the same sizes at the same offsets with `read_at` /
 //! `write_at` into as many distinct buffers. The two sides alternate in
-//! rounds of 250 ms, four each per case (about 9 s in all). The file stays in the page cache, so both
-//! sides measure CPU cost, not the disk.
+//! rounds of 250 ms, four each per case (about 9 s in all). The file stays
+//! in the page cache, so both sides measure CPU cost, not the disk.
 //!
 //! `cargo run --release -p devices --example blk_bench`
 

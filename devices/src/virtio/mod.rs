@@ -2,8 +2,8 @@
 //!
 //! [`VirtioPci`] is the transport: a PCIe endpoint with the virtio
 //! capabilities, MSI-X, and BAR 0 holding the virtio register regions. It
-//! wraps a [`VirtioDevice`] model: [`Rng`] (entropy) or [`Block`] (a disk
-//! on a host file).
+//! wraps a [`VirtioDevice`] model: [`Rng`] (entropy), [`Block`] (a disk
+//! on a host file) or [`Net`] (an Ethernet card on a [`NetBackend`]).
 //!
 //! Threads: register accesses come from vCPU threads; a queue notification
 //! only signals the queue's eventfd. The VMM's event thread polls
@@ -16,6 +16,7 @@ mod chain;
 mod common;
 mod device;
 mod interrupt;
+mod net;
 mod pci;
 mod regs;
 mod rng;
@@ -26,6 +27,7 @@ mod tests;
 
 pub use blk::*;
 pub use device::{ActivateError, DeviceType, GuestMemory, Signals, VirtioDevice};
+pub use net::*;
 pub use pci::{VirtioPci, VirtioPciError, MAX_QUEUES};
 pub use regs::*;
 pub use rng::Rng;

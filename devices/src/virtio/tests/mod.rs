@@ -4,5 +4,6 @@
 
 mod blk;
 mod harness;
+mod net;
 mod rng;
 mod transport;
