@@ -317,7 +317,7 @@ enum Region {
 fn region(offset: u64, len: usize) -> Option<(Region, u64)> {
     let start = offset - offset % REGION_SIZE;
     let end = offset.checked_add(len as u64)?;
-    if end > start + REGION_SIZE {
+    if end > start.checked_add(REGION_SIZE)? {
         return None;
     }
     let region = match start {

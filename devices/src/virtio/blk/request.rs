@@ -273,7 +273,7 @@ fn device_writable_data(chain: &Chain) -> Vec<Span> {
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let len = s.len as usize - usize::from(i + 1 == count);
+            let len = (s.len as usize).saturating_sub(usize::from(i + 1 == count));
             (s.addr, len)
         })
         .filter(|&(_, len)| len > 0)

@@ -186,7 +186,7 @@ fn gather_frame(chain: &Chain, mem: &GuestMemory, buf: &mut [u8]) -> Option<usiz
         let skipped = skip.min(seg_len);
         skip -= skipped;
         let take = (seg_len - skipped).min(buf.len() - len);
-        let from = GuestAddress(segment.addr.0 + skipped as u64);
+        let from = GuestAddress(segment.addr.0.checked_add(skipped as u64)?);
         mem.read_slice(&mut buf[len..len + take], from).ok()?;
         len += take;
     }

@@ -217,6 +217,12 @@ fn test_garbage_everywhere_never_panics() {
             d.dev.handle_event(u32::MAX);
         }
     }
+    for offset in [u64::MAX, u64::MAX - 3, u64::MAX - 4095, 1 << 63] {
+        d.write_bar(offset, u64::MAX, 8);
+        d.read_bar(offset, 8);
+        d.write_config(offset, u64::MAX, 4);
+        d.read_config(offset, 4);
+    }
     for offset in 0..4096 + 16 {
         for len in [1usize, 2, 4] {
             let value = rng.next();
