@@ -226,7 +226,99 @@ impl VirtQueue {
 
 #[cfg(test)]
 mod tests {
+    use core::cell::RefCell;
+
     use super::*;
+    use crate::hal::{Bdf, HalError, Register};
+
+    /// DMA memory in a vector; notifications counted.
+    struct Memory {
+        bytes: RefCell<Vec<u8>>,
+        notified: RefCell<Vec<u16>>,
+    }
+
+    impl Memory {
+        fn new(size: usize) -> Self {
+            Self {
+                bytes: RefCell::new(vec![0; size]),
+                notified: RefCell::new(Vec::new()),
+            }
+        }
+
+        fn u16_at(&self, at: u64) -> u16 {
+            self.dma_load(at)
+        }
+    }
+
+    impl Hal for Memory {
+        fn map_mmio(&self, paddr: u64, _len: u64) -> Result<u64, HalError> {
+            Ok(paddr)
+        }
+        fn mmio_read<T: Register>(&self, _addr: u64) -> T {
+            T::from_u64(0)
+        }
+        fn mmio_write<T: Register>(&self, _addr: u64, value: T) {
+            self.notified.borrow_mut().push(value.to_u64() as u16);
+        }
+        fn config_read<T: Register>(&self, _bdf: Bdf, _offset: u16) -> T {
+            T::from_u64(u64::MAX)
+        }
+        fn config_write<T: Register>(&self, _bdf: Bdf, _offset: u16, _value: T) {}
+        fn dma_alloc(&self, size: usize) -> Result<u64, HalError> {
+            Err(HalError::OutOfMemory(size))
+        }
+        fn dma_read(&self, paddr: u64, buf: &mut [u8]) {
+            let at = paddr as usize;
+            buf.copy_from_slice(&self.bytes.borrow()[at..at + buf.len()]);
+        }
+        fn dma_write(&self, paddr: u64, data: &[u8]) {
+            let at = paddr as usize;
+            self.bytes.borrow_mut()[at..at + data.len()].copy_from_slice(data);
+        }
+        fn dma_load<T: Register>(&self, paddr: u64) -> T {
+            let mut bytes = [0u8; 8];
+            self.dma_read(paddr, &mut bytes[..T::SIZE]);
+            T::from_u64(u64::from_le_bytes(bytes))
+        }
+        fn dma_store<T: Register>(&self, paddr: u64, value: T) {
+            self.dma_write(paddr, &value.to_u64().to_le_bytes()[..T::SIZE]);
+        }
+        fn wait_until(&self, _timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool {
+            done()
+        }
+    }
+
+    /// Plays the device: takes the next available head and returns the
+    /// descriptors of its chain (address, len, flags).
+    fn take_available(mem: &Memory, q: &VirtQueue, seen: &mut u16) -> (u16, Vec<(u64, u32, u16)>) {
+        let slot = u64::from(*seen % q.size);
+        let head = mem.u16_at(q.avail + 4 + 2 * slot);
+        *seen += 1;
+        let mut chain = Vec::new();
+        let mut index = head;
+        loop {
+            let mut desc = [0u8; 16];
+            mem.dma_read(q.desc + 16 * u64::from(index), &mut desc);
+            let addr = u64::from_le_bytes(desc[..8].try_into().unwrap());
+            let len = u32::from_le_bytes(desc[8..12].try_into().unwrap());
+            let flags = u16::from_le_bytes(desc[12..14].try_into().unwrap());
+            chain.push((addr, len, flags));
+            if flags & DESC_F_NEXT == 0 {
+                break;
+            }
+            index = u16::from_le_bytes(desc[14..].try_into().unwrap());
+        }
+        (head, chain)
+    }
+
+    /// Plays the device: puts `head` in the used ring with `len`.
+    fn give_used(mem: &Memory, q: &VirtQueue, used: &mut u16, head: u16, len: u32) {
+        let slot = q.used + 4 + 8 * u64::from(*used % q.size);
+        mem.dma_store(slot, u32::from(head));
+        mem.dma_store(slot + 4, len);
+        *used = used.wrapping_add(1);
+        mem.dma_store(q.used + 2, *used);
+    }
 
     #[test]
     fn test_layout_aligns_used_ring() {
@@ -234,5 +326,74 @@ mod tests {
         // (ends at 294), used ring at 296, 6 + 128 bytes.
         assert_eq!(layout(16), (256, 296, 430));
         assert_eq!(VirtQueue::memory_size(256), 4096 + 518 + 2 + 6 + 2048);
+    }
+
+    #[test]
+    fn test_chains_carry_flags_and_publish_avail_index() {
+        let mem = Memory::new(4096);
+        let notify = Mmio::map(&mem, 0x9000, 2).unwrap();
+        let mut q = VirtQueue::new(3, 4, 0, notify);
+        let head = q
+            .add(
+                &mem,
+                &[Buffer::readable(0x100, 16), Buffer::writable(0x200, 1)],
+            )
+            .unwrap();
+        assert_eq!(mem.u16_at(q.avail + 2), 1, "avail idx published");
+        let mut seen = 0;
+        let (got, chain) = take_available(&mem, &q, &mut seen);
+        assert_eq!(got, head);
+        assert_eq!(chain, [(0x100, 16, DESC_F_NEXT), (0x200, 1, DESC_F_WRITE)]);
+        q.notify(&mem);
+        assert_eq!(*mem.notified.borrow(), [3]);
+        assert!(!q.has_used(&mem));
+        assert_eq!(q.pop_used(&mem), Ok(None));
+    }
+
+    #[test]
+    fn test_out_of_order_completions_recycle_every_descriptor() {
+        let mem = Memory::new(4096);
+        let notify = Mmio::map(&mem, 0x9000, 2).unwrap();
+        let mut q = VirtQueue::new(0, 8, 0, notify);
+        let (mut seen, mut used) = (0u16, 0u16);
+        // Many rounds of three chains of 1, 2 and 3 descriptors (6 of 8),
+        // completed in reverse order.
+        for round in 0..50u32 {
+            let mut heads = Vec::new();
+            for n in 1..=3u32 {
+                let buffers: Vec<_> = (0..n)
+                    .map(|i| Buffer::writable(u64::from(round * 16 + i), n))
+                    .collect();
+                heads.push(q.add(&mem, &buffers).unwrap());
+            }
+            assert_eq!(q.num_free(), 2);
+            assert_eq!(
+                q.add(&mem, &[Buffer::readable(0, 1); 3]),
+                Err(VirtioError::QueueFull)
+            );
+            let mut taken = Vec::new();
+            for _ in 0..3 {
+                taken.push(take_available(&mem, &q, &mut seen));
+            }
+            for (head, chain) in taken.iter().rev() {
+                give_used(&mem, &q, &mut used, *head, chain.len() as u32);
+            }
+            for (head, chain) in taken.iter().rev() {
+                assert_eq!(q.pop_used(&mem), Ok(Some((*head, chain.len() as u32))));
+            }
+            assert_eq!(q.num_free(), 8, "round {round}");
+        }
+    }
+
+    #[test]
+    fn test_unknown_used_id_is_an_error() {
+        let mem = Memory::new(4096);
+        let notify = Mmio::map(&mem, 0x9000, 2).unwrap();
+        let mut q = VirtQueue::new(0, 4, 0, notify);
+        let mut used = 0;
+        give_used(&mem, &q, &mut used, 2, 0);
+        assert_eq!(q.pop_used(&mem), Err(VirtioError::BadUsedEntry(2)));
+        give_used(&mem, &q, &mut used, 9, 0);
+        assert_eq!(q.wait_used(&mem, 0), Err(VirtioError::BadUsedEntry(2)));
     }
 }
