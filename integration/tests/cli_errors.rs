@@ -223,9 +223,63 @@ fn test_help_lists_flags_and_exit_codes() {
         "--cpus",
         "--timeout",
         "--timings",
+        "--disk",
+        "--net",
+        "--rng",
+        "--trace",
         "Exit codes:",
         "68    --timeout expired",
     ] {
         assert!(run.stdout.contains(text), "--help lacks {text:?}:\n{run}");
     }
+}
+
+#[test]
+fn test_missing_disk_image() {
+    let kernel = kernel_arg();
+    usage_error(
+        &["--kernel", &kernel, "--disk", "path=/nonexistent/disk.img"],
+        "--disk: disk image /nonexistent/disk.img: No such file or directory",
+    );
+}
+
+#[test]
+fn test_disk_image_that_is_a_directory() {
+    let kernel = kernel_arg();
+    usage_error(
+        &["--kernel", &kernel, "--disk", "path=/"],
+        "is not a regular file or block device",
+    );
+}
+
+#[test]
+fn test_malformed_disk_argument() {
+    let kernel = kernel_arg();
+    usage_error(
+        &["--kernel", &kernel, "--disk", "path=a.img,cache=none"],
+        "unknown disk option 'cache'",
+    );
+}
+
+#[test]
+fn test_net_socket_in_missing_directory() {
+    let kernel = kernel_arg();
+    usage_error(
+        &[
+            "--kernel",
+            &kernel,
+            "--net",
+            "socket=/nonexistent/dir/a.sock,peer=/tmp/b.sock",
+        ],
+        "--net: cannot bind socket /nonexistent/dir/a.sock",
+    );
+}
+
+#[test]
+fn test_net_without_peer() {
+    let kernel = kernel_arg();
+    usage_error(
+        &["--kernel", &kernel, "--net", "socket=/tmp/a.sock"],
+        "socket=PATH and peer=PATH are both required",
+    );
 }

@@ -22,7 +22,7 @@ use crate::stop::{StopSignal, VmOutcome};
 use crate::timings::Timings;
 use crate::trace::StderrTracer;
 use crate::vcpu::{create_vcpus, spawn_vcpus, ExitStats, VcpuContext};
-use crate::virtio::create_endpoints;
+use crate::virtio::{create_endpoints, open_models};
 use crate::{host, vm};
 
 /// Longest the main loop sleeps, so pending console input is retried.
@@ -46,6 +46,7 @@ pub fn run(
         rsdp: None,
     };
     preflight(&layout, &request)?;
+    let models = open_models(cli)?;
 
     let kvm = vm::open_kvm()?;
     let max_vcpus = kvm.get_max_vcpus();
@@ -63,7 +64,7 @@ pub fn run(
     let tracer = (!cli.trace.is_empty())
         .then(|| Arc::new(StderrTracer::new(cli.trace.clone())) as Arc<dyn AccessObserver>);
     let router = Arc::new(GsiRouter::new(vm.clone()));
-    let endpoints = create_endpoints(cli, &mem, &router)?;
+    let endpoints = create_endpoints(models, &mem, &router)?;
     let config = PlatformConfig {
         layout,
         endpoints: endpoints.functions,

@@ -9,7 +9,7 @@ use devices::legacy::{
     I8042_PORT_LEN, RESET_OFFSET, RESET_VALUE, S5_SLEEP_TYPE, SLEEP_CONTROL_OFFSET,
     SLEEP_STATUS_OFFSET,
 };
-use devices::pci::{PciRoot, SharedFunction};
+use devices::pci::SharedFunction;
 use devices::trace::{AccessObserver, Traced};
 use devices::{Bus, BusDevice, StopSink};
 use firmware::acpi::{AcpiPlatform, PowerManagement, SerialPort};
@@ -58,8 +58,6 @@ pub struct Platform {
     pub mmio: Arc<Bus>,
     /// COM1, shared with the stdin forwarder.
     pub serial: Arc<Mutex<ConsoleSerial>>,
-    /// The PCI hierarchy.
-    pub pci: Arc<PciRoot>,
 }
 
 /// What goes into a platform besides the fixed legacy devices.
@@ -133,7 +131,7 @@ impl Platform {
             ),
         )?;
         let mut mmio = Bus::new();
-        let pci = build_pci(
+        build_pci(
             &config.layout,
             config.endpoints,
             config.tracer.clone(),
@@ -144,7 +142,6 @@ impl Platform {
             pio: Arc::new(pio),
             mmio: Arc::new(mmio),
             serial,
-            pci,
         })
     }
 }

@@ -1,37 +1,151 @@
-//! The virtio devices the command line asks for, as PCI endpoints, and
-//! the event-loop subscribers that process their queues off the vCPU
-//! threads.
+//! The virtio devices the command line asks for: their models are opened
+//! before KVM is touched (a missing disk image is a usage error), then
+//! put on the modern PCI transport with an MSI-X sink each, and their
+//! queues processed by event-loop subscribers, off the vCPU threads.
 
+use std::os::fd::RawFd;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use devices::pci::SharedFunction;
-use event_manager::MutEventSubscriber;
+use devices::virtio::{
+    Block, EventHandler, Net, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci, DEVICE_TOKEN_BASE,
+};
+use event_manager::{EventOps, Events, MutEventSubscriber};
+use vmm_sys_util::epoll::EventSet;
 
 use crate::cli::Cli;
-use crate::irq::GsiRouter;
+use crate::device_args::default_mac;
+use crate::error::config_error;
+use crate::irq::{GsiRouter, KvmMsiSink};
 use crate::memory::GuestMemory;
+
+/// A device model, opened and ready to be put on the transport.
+pub enum Model {
+    /// virtio-blk.
+    Block(Block),
+    /// virtio-net.
+    Net(Net),
+    /// virtio-rng.
+    Rng(Rng),
+}
+
+/// Opens every device `cli` asks for, in PCI order: disks, network
+/// interfaces, then the rng. Runs before KVM: bad paths are usage errors.
+pub fn open_models(cli: &Cli) -> Result<Vec<Model>> {
+    let mut models = Vec::new();
+    for disk in &cli.disk {
+        check_disk_path(&disk.path)?;
+        let mut block = Block::open(&disk.path, disk.readonly)
+            .map_err(|e| config_error(format!("--disk: {e}")))?;
+        if let Some(serial) = &disk.serial {
+            block = block.with_serial(serial.as_bytes());
+        }
+        models.push(Model::Block(block));
+    }
+    for (index, net) in cli.net.iter().enumerate() {
+        let backend = UnixDatagramBackend::new(&net.socket, &net.peer).map_err(|e| {
+            config_error(format!(
+                "--net: cannot bind socket {}: {e}",
+                net.socket.display()
+            ))
+        })?;
+        let mac = net.mac.unwrap_or_else(|| default_mac(index));
+        models.push(Model::Net(Net::new(Box::new(backend), mac)));
+    }
+    if cli.rng {
+        models.push(Model::Rng(Rng::new()));
+    }
+    Ok(models)
+}
+
+/// A disk image must be a regular file or a block device.
+fn check_disk_path(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| config_error(format!("--disk: disk image {}: {e}", path.display())))?;
+    let kind = meta.file_type();
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_file() || kind.is_block_device() {
+        Ok(())
+    } else {
+        Err(config_error(format!(
+            "--disk: disk image {} is not a regular file or block device",
+            path.display()
+        )))
+    }
+}
 
 /// The endpoints to put below root ports, and their queue subscribers.
 #[derive(Default)]
 pub struct Endpoints {
-    /// PCI functions, in command-line order (disks, then network, then rng).
+    /// PCI functions, in order.
     pub functions: Vec<SharedFunction>,
     /// Event-loop subscribers processing their queues.
     pub subscribers: Vec<Arc<Mutex<dyn MutEventSubscriber + Send>>>,
 }
 
-/// Creates the devices `cli` asks for.
+impl Endpoints {
+    fn push<D: VirtioDevice + 'static>(
+        &mut self,
+        device: D,
+        mem: &GuestMemory,
+        router: &Arc<GsiRouter>,
+    ) -> Result<()> {
+        let name = device.name().to_owned();
+        let sink = Arc::new(KvmMsiSink::new(name.clone(), router.clone()));
+        let function = VirtioPci::new(device, mem.clone(), sink)
+            .with_context(|| format!("creating the {name} PCI function"))?;
+        let subscriber = QueueSubscriber {
+            events: function.events(),
+            handler: function.handler(),
+        };
+        self.functions.push(Arc::new(Mutex::new(function)));
+        self.subscribers.push(Arc::new(Mutex::new(subscriber)));
+        Ok(())
+    }
+}
+
+/// Puts `models` on the virtio-pci transport.
 pub fn create_endpoints(
-    cli: &Cli,
+    models: Vec<Model>,
     mem: &GuestMemory,
     router: &Arc<GsiRouter>,
 ) -> Result<Endpoints> {
-    let _ = (mem, router);
-    if !cli.disk.is_empty() || !cli.net.is_empty() || cli.rng {
-        return Err(crate::error::config_error(
-            "virtio devices are not available in this build yet",
-        ));
+    let mut endpoints = Endpoints::default();
+    for model in models {
+        match model {
+            Model::Block(device) => endpoints.push(device, mem, router)?,
+            Model::Net(device) => endpoints.push(device, mem, router)?,
+            Model::Rng(device) => endpoints.push(device, mem, router)?,
+        }
     }
-    Ok(Endpoints::default())
+    Ok(endpoints)
+}
+
+/// Processes one function's queue notifications and backend events.
+struct QueueSubscriber {
+    events: Vec<(RawFd, u32)>,
+    handler: Arc<dyn EventHandler>,
+}
+
+impl MutEventSubscriber for QueueSubscriber {
+    fn init(&mut self, ops: &mut EventOps) {
+        for (fd, token) in &self.events {
+            // A backend's fd stays readable while the guest has no buffers
+            // for its data: edge-triggered, or the loop would spin.
+            let set = if *token >= DEVICE_TOKEN_BASE {
+                EventSet::IN | EventSet::EDGE_TRIGGERED
+            } else {
+                EventSet::IN
+            };
+            if let Err(e) = ops.add(Events::with_data_raw(*fd, *token, set)) {
+                eprintln!("vmm: warning: cannot poll a virtio queue: {e:?}");
+            }
+        }
+    }
+
+    fn process(&mut self, events: Events, _ops: &mut EventOps) {
+        self.handler.handle_event(events.data());
+    }
 }
