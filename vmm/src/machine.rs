@@ -15,6 +15,7 @@ use crate::cli::Cli;
 use crate::console::StdinForwarder;
 use crate::error::config_error;
 use crate::fallback::FallbackStats;
+use crate::ioeventfd::NotifyRegistrar;
 use crate::irq::GsiRouter;
 use crate::memory::{create_guest_memory, register_with_kvm, validate_ram_size};
 use crate::platform::{acpi_platform, Platform, PlatformConfig};
@@ -65,10 +66,15 @@ pub fn run(
         .then(|| Arc::new(StderrTracer::new(cli.trace.clone())) as Arc<dyn AccessObserver>);
     let router = Arc::new(GsiRouter::new(vm.clone()));
     let endpoints = create_endpoints(models, &mem, &router)?;
+    let notify = Arc::new(NotifyRegistrar::new(vm.clone()));
+    for (function, registers) in endpoints.notifies {
+        notify.add(function, registers);
+    }
     let config = PlatformConfig {
         layout,
         endpoints: endpoints.functions,
         tracer,
+        config_listener: Some(notify),
     };
     let platform = Platform::new(&vm, stop.clone(), timings.clone(), config)?;
     request.rsdp = Some(

@@ -12,6 +12,7 @@ mod error;
 mod exit_code;
 mod fallback;
 mod host;
+mod ioeventfd;
 mod irq;
 mod machine;
 mod memory;

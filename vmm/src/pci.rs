@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use devices::pci::{
-    assign_resources, Apertures, BarWindow, Bdf, Ecam, HostBridge, LegacyConfig, PciRoot, RootPort,
-    SharedFunction, LEGACY_CONFIG_PORT, LEGACY_CONFIG_PORT_LEN,
+    assign_resources, Apertures, BarWindow, Bdf, ConfigListener, Ecam, HostBridge, LegacyConfig,
+    PciRoot, RootPort, SharedFunction, LEGACY_CONFIG_PORT, LEGACY_CONFIG_PORT_LEN,
 };
 use devices::trace::AccessObserver;
 use devices::Bus;
@@ -33,11 +33,13 @@ pub fn pci_host(layout: &GuestLayout) -> PciHost {
 const MAX_ENDPOINTS: usize = 31;
 
 /// Builds the hierarchy with `endpoints` (each below its own root port, in
-/// order), assigns resources, and puts its windows on the buses.
+/// order), assigns resources, and puts its windows on the buses; `listener`
+/// hears of every configuration write (the assignment's included).
 pub fn build_pci(
     layout: &GuestLayout,
     endpoints: Vec<SharedFunction>,
     observer: Option<Arc<dyn AccessObserver>>,
+    listener: Option<Arc<dyn ConfigListener>>,
     pio: &mut Bus,
     mmio: &mut Bus,
 ) -> Result<Arc<PciRoot>> {
@@ -50,6 +52,9 @@ pub fn build_pci(
     let mut root = PciRoot::new();
     if let Some(observer) = observer {
         root.set_observer(observer);
+    }
+    if let Some(listener) = listener {
+        root.set_config_listener(listener);
     }
     root.add(Bdf::root(0, 0), Arc::new(Mutex::new(HostBridge::new())))?;
     for (index, endpoint) in endpoints.into_iter().enumerate() {

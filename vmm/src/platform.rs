@@ -9,7 +9,7 @@ use devices::legacy::{
     I8042_PORT_LEN, RESET_OFFSET, RESET_VALUE, S5_SLEEP_TYPE, SLEEP_CONTROL_OFFSET,
     SLEEP_STATUS_OFFSET,
 };
-use devices::pci::SharedFunction;
+use devices::pci::{ConfigListener, SharedFunction};
 use devices::trace::{AccessObserver, Traced};
 use devices::{Bus, BusDevice, StopSink};
 use firmware::acpi::{AcpiPlatform, PowerManagement, SerialPort};
@@ -68,6 +68,8 @@ pub struct PlatformConfig {
     pub endpoints: Vec<SharedFunction>,
     /// Where register accesses are traced (`--trace`), if anywhere.
     pub tracer: Option<Arc<dyn AccessObserver>>,
+    /// Told of every PCI configuration write (to move ioeventfds).
+    pub config_listener: Option<Arc<dyn ConfigListener>>,
 }
 
 /// `device` as the bus holds it: wrapped in a tracer when tracing.
@@ -135,6 +137,7 @@ impl Platform {
             &config.layout,
             config.endpoints,
             config.tracer.clone(),
+            config.config_listener,
             &mut pio,
             &mut mmio,
         )?;

@@ -14,6 +14,7 @@ use devices::virtio::{
 };
 use event_manager::{EventOps, Events, MutEventSubscriber};
 use vmm_sys_util::epoll::EventSet;
+use vmm_sys_util::eventfd::EventFd;
 
 use crate::cli::Cli;
 use crate::device_args::default_mac;
@@ -83,6 +84,8 @@ pub struct Endpoints {
     pub functions: Vec<SharedFunction>,
     /// Event-loop subscribers processing their queues.
     pub subscribers: Vec<Arc<Mutex<dyn MutEventSubscriber + Send>>>,
+    /// Each function's notify registers (BAR 0 offset, eventfd), for ioeventfds.
+    pub notifies: Vec<(SharedFunction, Vec<(u64, EventFd)>)>,
 }
 
 impl Endpoints {
@@ -100,7 +103,12 @@ impl Endpoints {
             events: function.events(),
             handler: function.handler(),
         };
-        self.functions.push(Arc::new(Mutex::new(function)));
+        let notify = function
+            .notify_eventfds()
+            .context("duplicating the notify eventfds")?;
+        let function: SharedFunction = Arc::new(Mutex::new(function));
+        self.notifies.push((function.clone(), notify));
+        self.functions.push(function);
         self.subscribers.push(Arc::new(Mutex::new(subscriber)));
         Ok(())
     }

@@ -42,6 +42,7 @@ pub fn open_kvm() -> Result<Kvm> {
         (Cap::Pit2, "KVM_CAP_PIT2"),
         (Cap::Irqfd, "KVM_CAP_IRQFD"),
         (Cap::IrqRouting, "KVM_CAP_IRQ_ROUTING"),
+        (Cap::Ioeventfd, "KVM_CAP_IOEVENTFD"),
     ] {
         if !kvm.check_extension(cap) {
             return Err(KvmUnavailable(format!("KVM lacks {name}, which this VMM needs")).into());

@@ -23,6 +23,6 @@ pub use caps::{
 pub use config::{ConfigError, ConfigSpace, HeaderType, CONFIG_SPACE_SIZE, EXT_CAPS_START};
 pub use msix::{MsiMessage, MsiSink, Msix, MSIX_CAP_ID};
 pub use root::{
-    BarWindow, Bdf, Ecam, LegacyConfig, PciError, PciFunction, PciRoot, SharedFunction,
-    LEGACY_CONFIG_PORT, LEGACY_CONFIG_PORT_LEN,
+    BarWindow, Bdf, ConfigListener, Ecam, LegacyConfig, PciError, PciFunction, PciRoot,
+    SharedFunction, LEGACY_CONFIG_PORT, LEGACY_CONFIG_PORT_LEN,
 };

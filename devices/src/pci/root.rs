@@ -90,6 +90,14 @@ pub enum PciError {
 /// A shared function.
 pub type SharedFunction = Arc<Mutex<dyn PciFunction>>;
 
+/// Told after every configuration write, once the root has recomputed its
+/// BAR decoding: a BAR may have moved or decoding been switched (the VMM
+/// moves its KVM ioeventfds with the notify registers).
+pub trait ConfigListener: Send + Sync {
+    /// A configuration write has been applied.
+    fn config_written(&self);
+}
+
 /// Where a function sits: on bus 0, or on the link below a root port
 /// (whose bus number is whatever the port's secondary bus register says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -117,6 +125,7 @@ pub struct PciRoot {
     functions: BTreeMap<Location, SharedFunction>,
     decoded: RwLock<Vec<Decoded>>,
     observer: Option<Arc<dyn AccessObserver>>,
+    listener: Option<Arc<dyn ConfigListener>>,
 }
 
 impl fmt::Debug for PciRoot {
@@ -135,6 +144,11 @@ impl PciRoot {
     /// A root with no functions.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Calls `listener` after every configuration write.
+    pub fn set_config_listener(&mut self, listener: Arc<dyn ConfigListener>) {
+        self.listener = Some(listener);
     }
 
     /// Reports every configuration and BAR access to `observer`.
@@ -321,6 +335,9 @@ impl PciRoot {
         );
         lock(function).write_config(offset, data);
         self.refresh();
+        if let Some(listener) = &self.listener {
+            listener.config_written();
+        }
     }
 
     /// Recomputes where enabled BARs decode; called after every

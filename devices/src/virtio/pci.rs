@@ -14,7 +14,7 @@
 //! | `0x4000` | MSI-X table (queues + 1 vectors)         |
 //! | `0x5000` | MSI-X pending-bit array                  |
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -207,15 +207,14 @@ impl<D: VirtioDevice> VirtioPci<D> {
         self.shared.clone()
     }
 
-    /// Each queue's notification address as an offset in BAR 0, with the
-    /// eventfd a write there signals: the VMM may register these as KVM
-    /// ioeventfds (at BAR 0's address plus the offset) to skip the exit.
-    pub fn notify_fds(&self) -> Vec<(u64, RawFd)> {
+    /// Each queue's notification address as an offset in BAR 0, with (a
+    /// duplicate of) the eventfd a write there signals: the VMM may register
+    /// these as KVM ioeventfds (at BAR 0's address plus the offset) so a
+    /// notification skips the exit to user space.
+    pub fn notify_eventfds(&self) -> std::io::Result<Vec<(u64, EventFd)>> {
         (0..MAX_QUEUES)
-            .map_while(|i| {
-                let fd = self.shared.notify_fd(i)?;
-                Some((notify_offset(i), fd.as_raw_fd()))
-            })
+            .map_while(|i| Some((notify_offset(i), self.shared.notify_fd(i)?)))
+            .map(|(offset, fd)| Ok((offset, fd.try_clone()?)))
             .collect()
     }
 
