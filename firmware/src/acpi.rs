@@ -15,8 +15,8 @@ use acpi_tables::Aml;
 use thiserror::Error;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
 
-pub use crate::acpi_pci::PciHost;
 use crate::acpi_pci::{mcfg, pci_devices};
+pub use crate::acpi_pci::{pci_intx_gsi, PciHost};
 use crate::layout::{ACPI_TABLES_END, ACPI_TABLES_START, IOAPIC_ADDR, LAPIC_ADDR};
 
 pub(crate) const OEM_ID: [u8; 6] = *b"RVMMKV";

@@ -3,11 +3,14 @@
 //! windows for bus numbers, I/O, 32-bit and 64-bit memory, and an `_OSC`
 //! that grants the OS every PCIe feature it asks for), and a PNP0C02
 //! motherboard-resources device reserving the ECAM window, which is where
-//! Linux looks before it trusts MCFG.
+//! Linux looks before it trusts MCFG. `_PRT` routes every bus-0 slot's INTx
+//! pins to IOAPIC inputs 16-23 (level-triggered, active low, as PCI
+//! interrupts are); a device below a root port reaches its port's entry
+//! through the standard swizzle, which for device 0 keeps the pin.
 
 use acpi_tables::aml::{
-    AddressSpace, AddressSpaceCacheable, Arg, Device, EISAName, Memory32Fixed, Method, Name, Path,
-    ResourceTemplate, Return, IO,
+    AddressSpace, AddressSpaceCacheable, Arg, Device, EISAName, Memory32Fixed, Method, Name,
+    Package, Path, ResourceTemplate, Return, IO,
 };
 use acpi_tables::mcfg::MCFG;
 use acpi_tables::Aml;
@@ -30,6 +33,52 @@ pub struct PciHost {
 impl PciHost {
     fn ecam_size(&self) -> u64 {
         (u64::from(self.last_bus) + 1) << 20
+    }
+}
+
+/// First IOAPIC input PCI INTx pins are routed to.
+pub const PCI_INTX_FIRST_GSI: u32 = 16;
+/// IOAPIC inputs PCI INTx pins share (16-23).
+pub const PCI_INTX_GSIS: u32 = 8;
+
+/// The GSI that bus 0's device `slot` drives with `pin` (0 = INTA# to
+/// 3 = INTD#), as `_PRT` routes it: spread over the eight inputs so
+/// neighbouring slots rarely share.
+pub fn pci_intx_gsi(slot: u8, pin: u8) -> u32 {
+    PCI_INTX_FIRST_GSI + (u32::from(slot) + u32::from(pin & 3)) % PCI_INTX_GSIS
+}
+
+/// `Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, 0, gsi }, ... })`
+/// for slots 1-31, every pin.
+fn routing_table() -> Vec<u8> {
+    let entries: Vec<[u32; 4]> = (1u8..32)
+        .flat_map(|slot| {
+            (0u8..4).map(move |pin| {
+                [
+                    (u32::from(slot) << 16) | 0xffff,
+                    u32::from(pin),
+                    0,
+                    pci_intx_gsi(slot, pin),
+                ]
+            })
+        })
+        .collect();
+    let packages: Vec<Package> = entries
+        .iter()
+        .map(|entry| Package::new(entry.iter().map(|v| v as &dyn Aml).collect()))
+        .collect();
+    let table = Package::new(packages.iter().map(|p| p as &dyn Aml).collect());
+    let mut bytes = Vec::new();
+    Name::new(Path::new("_PRT"), &table).to_aml_bytes(&mut bytes);
+    bytes
+}
+
+/// Raw AML bytes as a term inside another object.
+struct RawAml(Vec<u8>);
+
+impl Aml for RawAml {
+    fn to_aml_bytes(&self, sink: &mut dyn acpi_tables::AmlSink) {
+        sink.vec(&self.0);
     }
 }
 
@@ -81,6 +130,7 @@ pub fn pci_devices(host: &PciHost) -> Vec<u8> {
     // given grants every requested control and reports no error.
     let osc_return = Return::new(&Arg(3));
     let osc = Method::new(Path::new("_OSC"), 4, false, vec![&osc_return]);
+    let prt = RawAml(routing_table());
     Device::new(
         Path::new("_SB_.PCI0"),
         vec![
@@ -92,6 +142,7 @@ pub fn pci_devices(host: &PciHost) -> Vec<u8> {
             &Name::new(Path::new("_BBN"), &0u8),
             &Name::new(Path::new("_CRS"), &crs),
             &osc,
+            &prt,
         ],
     )
     .to_aml_bytes(&mut bytes);
@@ -109,4 +160,31 @@ pub fn pci_devices(host: &PciHost) -> Vec<u8> {
     )
     .to_aml_bytes(&mut bytes);
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_intx_gsis_stay_in_16_to_23_and_spread_by_slot() {
+        assert_eq!(pci_intx_gsi(1, 0), 17);
+        assert_eq!(pci_intx_gsi(1, 3), 20);
+        assert_eq!(pci_intx_gsi(7, 1), 16);
+        assert!((0..32u8).all(|s| (0..4u8).all(|p| (16..24).contains(&pci_intx_gsi(s, p)))));
+    }
+
+    #[test]
+    fn test_prt_lists_every_slot_and_pin() {
+        let prt = routing_table();
+        assert_eq!(&prt[..5], b"\x08_PRT");
+        // Slot 1 INTA: Package (4) { DWord 0x0001ffff, Zero, Zero, Byte 17 }.
+        let first = [
+            0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x0a, 17,
+        ];
+        assert!(prt.windows(first.len()).any(|w| w == first));
+        // Slot 31 INTD: pin 3, GSI 16 + (31 + 3) % 8 = 18.
+        let last = [0x0c, 0xff, 0xff, 0x1f, 0x00, 0x0a, 0x03, 0x00, 0x0a, 18];
+        assert!(prt.windows(last.len()).any(|w| w == last));
+    }
 }

@@ -143,6 +143,18 @@ pub fn run_linux_script(
     vmm_args: &[&str],
     limit: Duration,
 ) -> LinuxRun {
+    run_linux_script_with_cmdline(name, kernel, script, REFEREE_CMDLINE, vmm_args, limit)
+}
+
+/// [`run_linux_script`] with another kernel command line.
+pub fn run_linux_script_with_cmdline(
+    name: &str,
+    kernel: &Path,
+    script: &str,
+    cmdline: &str,
+    vmm_args: &[&str],
+    limit: Duration,
+) -> LinuxRun {
     let initrd = build_initramfs(name, script);
     let timeout = limit.as_secs().to_string();
     let mut args = vec![
@@ -151,7 +163,7 @@ pub fn run_linux_script(
         "--initramfs",
         initrd.to_str().unwrap(),
         "--cmdline",
-        REFEREE_CMDLINE,
+        cmdline,
         "--timeout",
         &timeout,
     ];

@@ -10,7 +10,9 @@ use std::thread;
 use std::time::Duration;
 
 use integration::kvm_available;
-use integration::linux::{referee_vmlinux, run_linux_script, LinuxRun};
+use integration::linux::{
+    referee_vmlinux, run_linux_script, run_linux_script_with_cmdline, LinuxRun, REFEREE_CMDLINE,
+};
 
 const MIB: usize = 1 << 20;
 
@@ -141,6 +143,52 @@ fn test_referee_drives_virtio_blk_and_rng_over_msix() {
         readonly,
         "readonly disk changed"
     );
+}
+
+/// With `pci=nomsi` the virtio drivers fall back to INTx: the disk's
+/// interrupts arrive through the IOAPIC input `_PRT` routes its slot to.
+#[test]
+fn test_referee_virtio_blk_works_over_intx_without_msi() {
+    if !kvm_available() {
+        return;
+    }
+    let source = pseudo_random(MIB, 11);
+    let src = disk("referee-intx-src.img", &source);
+    let dst = disk("referee-intx-dst.img", &vec![0; MIB]);
+    let args = [
+        format!("path={},serial=src", src.display()),
+        format!("path={},serial=dst", dst.display()),
+    ];
+    let script = r#"
+for b in /sys/block/vd*; do read -r serial < $b/serial; eval "dev_$serial=/dev/${b##*/}"; done
+if dd if=$dev_src of=$dev_dst bs=64k count=16 iflag=direct oflag=direct 2>/dev/null; then
+  result blk_copy pass
+else
+  result blk_copy fail
+fi
+grep -E 'virtio' /proc/interrupts | sed 's/^/irq: /'
+n=$(grep -E 'IO-APIC.*virtio' /proc/interrupts | awk '{ s += $2 } END { print s + 0 }')
+m=$(grep -c 'PCI-MSI' /proc/interrupts)
+[ "$n" -gt 0 ] && [ "$m" = 0 ] && result intx pass "$n" || result intx fail "ioapic=$n msi lines=$m"
+"#;
+    let cmdline = format!("{REFEREE_CMDLINE} pci=nomsi");
+    let run = run_linux_script_with_cmdline(
+        "referee-intx",
+        &referee_vmlinux(),
+        script,
+        &cmdline,
+        &["--memory", "128M", "--disk", &args[0], "--disk", &args[1]],
+        Duration::from_secs(300),
+    );
+    run.expect_pass("blk_copy");
+    run.expect_pass("intx");
+    run.run.expect_code(0);
+    assert!(
+        run.run.stdout.contains("IO-APIC  17-fasteoi   virtio0"),
+        "slot 1 INTA is GSI 17:\n{}",
+        run.run.stdout
+    );
+    assert!(std::fs::read(&dst).unwrap() == source, "copy differs");
 }
 
 /// Brings eth0 up as 10.0.2.ME and pings 10.0.2.PEER once the peer answers.

@@ -6,13 +6,15 @@
 //! applied masking and pending bits already); [`KvmMsiSink`] gives each
 //! vector a GSI and an irqfd on first use, points the GSI's route at the
 //! message whenever the guest has changed it, and signals the irqfd. The
-//! interrupt is then injected by KVM without another exit.
+//! interrupt is then injected by KVM without another exit. A function
+//! using INTx instead (its driver left MSI-X off) drives an IOAPIC input
+//! through [`KvmIntx`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use devices::pci::{MsiMessage, MsiSink};
+use devices::pci::{IntxLine, MsiMessage, MsiSink};
 use kvm_bindings::{
     kvm_irq_routing_entry, kvm_irq_routing_entry__bindgen_ty_1, kvm_irq_routing_irqchip,
     kvm_irq_routing_msi, kvm_msi, KvmIrqRouting, KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER,
@@ -197,6 +199,28 @@ impl MsiSink for KvmMsiSink {
             // A device cannot act on the failure; the guest sees a lost
             // interrupt, and the user sees why.
             eprintln!("vmm: warning: {} MSI-X vector {vector}: {e:#}", self.name);
+        }
+    }
+}
+
+/// A PCI function's INTx pin on an IOAPIC input (level-triggered):
+/// KVM_IRQ_LINE raises and lowers it.
+pub struct KvmIntx {
+    vm: Arc<VmFd>,
+    gsi: u32,
+}
+
+impl KvmIntx {
+    /// The pin wired to `gsi`.
+    pub fn new(vm: Arc<VmFd>, gsi: u32) -> Self {
+        Self { vm, gsi }
+    }
+}
+
+impl IntxLine for KvmIntx {
+    fn set_level(&self, asserted: bool) {
+        if let Err(e) = self.vm.set_irq_line(self.gsi, asserted) {
+            eprintln!("vmm: warning: INTx on GSI {}: {e}", self.gsi);
         }
     }
 }

@@ -65,7 +65,7 @@ pub fn run(
     let tracer = (!cli.trace.is_empty())
         .then(|| Arc::new(StderrTracer::new(cli.trace.clone())) as Arc<dyn AccessObserver>);
     let router = Arc::new(GsiRouter::new(vm.clone()));
-    let endpoints = create_endpoints(models, &mem, &router)?;
+    let endpoints = create_endpoints(models, &mem, &vm, &router)?;
     let notify = Arc::new(NotifyRegistrar::new(vm.clone()));
     for (function, registers) in endpoints.notifies {
         notify.add(function, registers);

@@ -32,6 +32,11 @@ pub fn pci_host(layout: &GuestLayout) -> PciHost {
 /// Root ports fit bus 0's devices 1 to 31.
 const MAX_ENDPOINTS: usize = 31;
 
+/// The bus-0 slot of the root port the `index`th endpoint sits below.
+pub fn endpoint_slot(index: usize) -> u8 {
+    u8::try_from(index + 1).unwrap_or(u8::MAX)
+}
+
 /// Builds the hierarchy with `endpoints` (each below its own root port, in
 /// order), assigns resources, and puts its windows on the buses; `listener`
 /// hears of every configuration write (the assignment's included).
@@ -58,7 +63,7 @@ pub fn build_pci(
     }
     root.add(Bdf::root(0, 0), Arc::new(Mutex::new(HostBridge::new())))?;
     for (index, endpoint) in endpoints.into_iter().enumerate() {
-        let slot = index as u8 + 1;
+        let slot = endpoint_slot(index);
         let port = Bdf::root(slot, 0);
         root.add(port, Arc::new(Mutex::new(RootPort::generic(slot))))?;
         root.add_below(port, 0, endpoint)?;

@@ -13,14 +13,17 @@ use devices::virtio::{
     Block, EventHandler, Net, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci, DEVICE_TOKEN_BASE,
 };
 use event_manager::{EventOps, Events, MutEventSubscriber};
+use firmware::acpi::pci_intx_gsi;
+use kvm_ioctls::VmFd;
 use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::eventfd::EventFd;
 
 use crate::cli::Cli;
 use crate::device_args::default_mac;
 use crate::error::config_error;
-use crate::irq::{GsiRouter, KvmMsiSink};
+use crate::irq::{GsiRouter, KvmIntx, KvmMsiSink};
 use crate::memory::GuestMemory;
+use crate::pci::endpoint_slot;
 
 /// A device model, opened and ready to be put on the transport.
 pub enum Model {
@@ -89,16 +92,23 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
+    /// Adds `device` as the function below the root port in bus-0 slot `slot`.
     fn push<D: VirtioDevice + 'static>(
         &mut self,
         device: D,
+        slot: u8,
         mem: &GuestMemory,
+        vm: &Arc<VmFd>,
         router: &Arc<GsiRouter>,
     ) -> Result<()> {
         let name = device.name().to_owned();
         let sink = Arc::new(KvmMsiSink::new(name.clone(), router.clone()));
+        // Device 0 below the port: the swizzle keeps INTA, so it takes the
+        // port slot's INTA route.
+        let intx = Arc::new(KvmIntx::new(vm.clone(), pci_intx_gsi(slot, 0)));
         let function = VirtioPci::new(device, mem.clone(), sink)
-            .with_context(|| format!("creating the {name} PCI function"))?;
+            .with_context(|| format!("creating the {name} PCI function"))?
+            .with_intx(intx);
         let subscriber = QueueSubscriber {
             events: function.events(),
             handler: function.handler(),
@@ -114,18 +124,21 @@ impl Endpoints {
     }
 }
 
-/// Puts `models` on the virtio-pci transport.
+/// Puts `models` on the virtio-pci transport, each below the root port
+/// `pci::build_pci` will place it under.
 pub fn create_endpoints(
     models: Vec<Model>,
     mem: &GuestMemory,
+    vm: &Arc<VmFd>,
     router: &Arc<GsiRouter>,
 ) -> Result<Endpoints> {
     let mut endpoints = Endpoints::default();
-    for model in models {
+    for (index, model) in models.into_iter().enumerate() {
+        let slot = endpoint_slot(index);
         match model {
-            Model::Block(device) => endpoints.push(device, mem, router)?,
-            Model::Net(device) => endpoints.push(device, mem, router)?,
-            Model::Rng(device) => endpoints.push(device, mem, router)?,
+            Model::Block(device) => endpoints.push(device, slot, mem, vm, router)?,
+            Model::Net(device) => endpoints.push(device, slot, mem, vm, router)?,
+            Model::Rng(device) => endpoints.push(device, slot, mem, vm, router)?,
         }
     }
     Ok(endpoints)

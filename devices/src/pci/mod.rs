@@ -21,7 +21,7 @@ pub use caps::{
     pcie_capability, power_management_capability, PciePortType, PCIE_CAP_ID, PM_CAP_ID,
 };
 pub use config::{ConfigError, ConfigSpace, HeaderType, CONFIG_SPACE_SIZE, EXT_CAPS_START};
-pub use msix::{MsiMessage, MsiSink, Msix, MSIX_CAP_ID};
+pub use msix::{IntxLine, MsiMessage, MsiSink, Msix, MSIX_CAP_ID};
 pub use root::{
     BarWindow, Bdf, ConfigListener, Ecam, LegacyConfig, PciError, PciFunction, PciRoot,
     SharedFunction, LEGACY_CONFIG_PORT, LEGACY_CONFIG_PORT_LEN,

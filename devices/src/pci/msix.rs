@@ -25,6 +25,14 @@ pub struct MsiMessage {
     pub data: u32,
 }
 
+/// A function's INTx pin as the interrupt controller sees it: asserted
+/// (level high) until the function deasserts it. The VMM drives an IOAPIC
+/// input (level-triggered, as the DSDT's `_PRT` routes the pin).
+pub trait IntxLine: Send + Sync {
+    /// Asserts (`true`) or deasserts the pin.
+    fn set_level(&self, asserted: bool);
+}
+
 /// Where a function's MSI-X messages go: the VMM turns them into
 /// interrupts (KVM GSI routes and irqfds); tests record them.
 pub trait MsiSink: Send + Sync {
@@ -86,6 +94,11 @@ impl Msix {
         body[2..6].copy_from_slice(&table);
         body[6..].copy_from_slice(&pba);
         (body, [0, 0xc0])
+    }
+
+    /// Whether MSI-X is enabled (while it is not, the function uses INTx).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Bytes the vector table occupies in its BAR.

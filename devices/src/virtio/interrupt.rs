@@ -1,19 +1,23 @@
 //! The transport's interrupt side, shared by the vCPU thread (register
 //! accesses) and the event thread (used buffers): the MSI-X state, the
 //! vectors the driver chose for the configuration and each queue, the ISR
-//! status byte and the configuration generation.
+//! status byte and the configuration generation. While MSI-X is disabled a
+//! function with an INTx line asserts it with the ISR status; reading the
+//! ISR (which clears it) deasserts it, as virtio 1.x section 4.1.4.5 says.
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::regs::{ISR_CONFIG, ISR_QUEUE, NO_VECTOR};
-use crate::pci::{MsiMessage, MsiSink, Msix};
+use crate::pci::{IntxLine, MsiMessage, MsiSink, Msix};
 
 /// Interrupt state of one virtio function.
 pub(crate) struct Interrupts {
     msix: Mutex<Msix>,
     vectors: u16,
     sink: Arc<dyn MsiSink>,
+    intx: OnceLock<Arc<dyn IntxLine>>,
+    intx_disabled: AtomicBool,
     isr: AtomicU8,
     generation: AtomicU8,
     needs_reset: AtomicBool,
@@ -29,6 +33,8 @@ impl Interrupts {
             msix: Mutex::new(Msix::new(vectors)),
             vectors,
             sink,
+            intx: OnceLock::new(),
+            intx_disabled: AtomicBool::new(false),
             isr: AtomicU8::new(0),
             generation: AtomicU8::new(0),
             needs_reset: AtomicBool::new(false),
@@ -88,9 +94,34 @@ impl Interrupts {
         self.needs_reset.load(Ordering::Acquire)
     }
 
-    /// Reads the ISR status, which clears it.
+    /// Connects the INTx line (once; later calls are ignored).
+    pub(crate) fn set_intx(&self, line: Arc<dyn IntxLine>) {
+        let _ = self.intx.set(line);
+    }
+
+    /// Follows the command register's INTx disable bit: while set, the
+    /// line stays deasserted.
+    pub(crate) fn set_intx_disabled(&self, disabled: bool) {
+        self.intx_disabled.store(disabled, Ordering::Release);
+        self.update_intx();
+    }
+
+    /// Drives the INTx line: asserted while INTx is in use (MSI-X off, not
+    /// disabled) and the ISR has a bit set.
+    fn update_intx(&self) {
+        if let Some(line) = self.intx.get() {
+            let in_use = !self.msix().is_enabled() && !self.intx_disabled.load(Ordering::Acquire);
+            line.set_level(in_use && self.isr.load(Ordering::Acquire) != 0);
+        }
+    }
+
+    /// Reads the ISR status, which clears it (and deasserts INTx).
     pub(crate) fn take_isr(&self) -> u8 {
-        self.isr.swap(0, Ordering::AcqRel)
+        let isr = self.isr.swap(0, Ordering::AcqRel);
+        if isr != 0 {
+            self.update_intx();
+        }
+        isr
     }
 
     /// Queue `index` has used buffers.
@@ -118,6 +149,7 @@ impl Interrupts {
     /// belongs to PCI and survives.
     pub(crate) fn reset(&self) {
         self.isr.store(0, Ordering::Release);
+        self.update_intx();
         self.needs_reset.store(false, Ordering::Release);
         self.config_vector.store(NO_VECTOR, Ordering::Release);
         for v in &self.queue_vectors {
@@ -126,6 +158,11 @@ impl Interrupts {
     }
 
     fn raise(&self, vector: u16) {
+        if !self.msix().is_enabled() {
+            // INTx (the ISR bit is already set), if the function has a pin.
+            self.update_intx();
+            return;
+        }
         if vector == NO_VECTOR {
             return;
         }
@@ -155,6 +192,7 @@ impl Interrupts {
         for (vector, message) in released {
             self.sink.send(vector, message);
         }
+        self.update_intx();
     }
 }
 

@@ -27,8 +27,14 @@ use super::regs::*;
 use super::worker::{EventHandler, Shared};
 use crate::pci::{
     pcie_capability, power_management_capability, Bar, BarKind, ConfigError, ConfigSpace,
-    HeaderType, MsiSink, Msix, PciFunction, PciePortType, MSIX_CAP_ID, PCIE_CAP_ID, PM_CAP_ID,
+    HeaderType, IntxLine, MsiSink, Msix, PciFunction, PciePortType, MSIX_CAP_ID, PCIE_CAP_ID,
+    PM_CAP_ID,
 };
+
+/// The PCI command register's offset.
+const PCI_COMMAND: usize = 0x04;
+/// Command: INTx emulation disable.
+const COMMAND_INTX_DISABLE: u16 = 1 << 10;
 
 /// The most queues a device may have (one MSI-X vector each, plus one).
 pub const MAX_QUEUES: usize = 63;
@@ -131,6 +137,14 @@ impl<D: VirtioDevice> VirtioPci<D> {
             common: CommonConfig::new(features, &sizes),
             shared: Arc::new(Shared::new(device, mem, irq, notify)),
         })
+    }
+
+    /// Connects INTx: the function reports pin INTA and, while the driver
+    /// leaves MSI-X disabled, asserts `line` with the ISR status.
+    pub fn with_intx(mut self, line: Arc<dyn IntxLine>) -> Self {
+        self.config.set_interrupt_pin(1);
+        self.shared.irq.set_intx(line);
+        self
     }
 
     /// The header, BAR 0 and the capability list.
@@ -364,6 +378,10 @@ impl<D: VirtioDevice> PciFunction for VirtioPci<D> {
 
     fn write_config(&mut self, offset: u64, data: &[u8]) {
         self.config.write(offset, data);
+        if Self::overlaps(offset, data.len(), PCI_COMMAND, 2) {
+            let disabled = self.config.command() & COMMAND_INTX_DISABLE != 0;
+            self.shared.irq.set_intx_disabled(disabled);
+        }
         let control = self.caps.msix + 2;
         if Self::overlaps(offset, data.len(), control, 2) {
             let mut bytes = [0u8; 2];

@@ -240,3 +240,67 @@ fn test_garbage_everywhere_never_panics() {
         d.handle_all();
     }
 }
+
+/// An INTx line that remembers its level and how often it was asserted.
+#[derive(Default)]
+struct Line {
+    level: std::sync::atomic::AtomicBool,
+    asserts: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::pci::IntxLine for Line {
+    fn set_level(&self, asserted: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if asserted && !self.level.swap(true, SeqCst) {
+            self.asserts.fetch_add(1, SeqCst);
+        }
+        if !asserted {
+            self.level.store(false, SeqCst);
+        }
+    }
+}
+
+#[test]
+fn test_intx_asserts_with_isr_until_the_isr_is_read() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let line = std::sync::Arc::new(Line::default());
+    let mut d = Driver::new(Rng::new());
+    d.dev = VirtioPci::new(Rng::new(), d.mem.clone(), d.msi.clone())
+        .unwrap()
+        .with_intx(line.clone());
+    assert_eq!(d.read_config(0x3d, 1), 1, "interrupt pin INTA");
+    // Bring-up without MSI-X: the driver falls back to INTx.
+    assert!(d.negotiate(1 << VIRTIO_F_VERSION_1));
+    d.setup_queue(0, 16);
+    let ok = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK;
+    d.set_status(ok);
+    d.handle_all();
+    let buf = d.alloc(32, 0);
+    d.push(0, &[(buf, 32, true)]);
+    d.kick(0);
+    assert!(line.level.load(SeqCst), "asserted after used buffers");
+    assert!(d.msi.take_vectors().is_empty(), "no MSI-X message");
+    assert_eq!(d.read_bar(ISR_OFFSET, 1), u64::from(ISR_QUEUE));
+    assert!(!line.level.load(SeqCst), "reading the ISR deasserts");
+    assert_eq!(d.read_bar(ISR_OFFSET, 1), 0, "and clears it");
+
+    // The command register's INTx disable keeps the line low.
+    d.write_config(0x04, 1 << 10, 2);
+    d.push(0, &[(buf, 32, true)]);
+    d.kick(0);
+    assert!(!line.level.load(SeqCst));
+    d.write_config(0x04, 0, 2);
+    assert!(
+        line.level.load(SeqCst),
+        "pending ISR asserts once re-enabled"
+    );
+    assert_eq!(line.asserts.load(SeqCst), 2);
+
+    // With MSI-X enabled the line stays low and messages go out instead.
+    d.read_bar(ISR_OFFSET, 1);
+    d.enable_msix();
+    d.push(0, &[(buf, 32, true)]);
+    d.kick(0);
+    assert!(!line.level.load(SeqCst));
+    assert_eq!(d.msi.take_vectors(), vec![1]);
+}
