@@ -96,6 +96,9 @@ bench: build linux-guest referee
 	  --linux $$(bash $(LINUX_RIG) path vmlinux) \
 	  --referee $$(bash integration/scripts/referee.sh path vmlinux) \
 	  --referee-initrd target/bench-poweroff.cpio
+	$(CARGO) run --release -q -p integration --bin blk-exits -- \
+	  --vmm $(VMM) --kernel $(GUEST_KERNEL) --disk target/bench-blk-exits.img
+	$(CARGO) run --release -q -p devices --example blk_bench
 
 clean:
 	$(CARGO) clean

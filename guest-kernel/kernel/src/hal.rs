@@ -15,8 +15,9 @@ use crate::arch::paging::{IDENTITY_MAP_END, WRITE_BACK_END};
 use crate::frame_alloc::{self, FRAME_SIZE};
 use crate::{apic, boot};
 
-/// Frames set aside for DMA at the first allocation (256 KiB).
-const DMA_ARENA_FRAMES: u64 = 64;
+/// Frames set aside for DMA at the first allocation (1.5 MiB: the
+/// drivers' rings and buffers, and `selftest=blkbench`'s 1 MiB requests).
+const DMA_ARENA_FRAMES: u64 = 384;
 /// Milliseconds per timer tick.
 const TICK_MS: u64 = 10;
 /// Size of a function's ECAM configuration space.

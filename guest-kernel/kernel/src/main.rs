@@ -14,6 +14,7 @@ pub mod acpi;
 pub mod apic;
 pub mod arch;
 pub mod banner;
+pub mod blkbench;
 pub mod boot;
 pub mod cmdline;
 pub mod exit;

@@ -34,6 +34,9 @@ pub enum Mode<'a> {
     Reset,
     /// Fault with an empty IDT: #PF, then #GP, then a triple fault (the VMM exits 67).
     TripleFault,
+    /// Issue the virtio-blk requests `blkbench=` describes, for `make bench`
+    /// to count the VM exits they cost.
+    BlkBench,
     /// Anything else (exit 1).
     Unknown(&'a str),
 }
@@ -48,6 +51,7 @@ pub fn mode(cmdline: &str) -> Mode<'_> {
         Some(Some("fault")) => Mode::Fault,
         Some(Some("reset")) => Mode::Reset,
         Some(Some("triplefault")) => Mode::TripleFault,
+        Some(Some("blkbench")) => Mode::BlkBench,
         Some(Some(other)) => Mode::Unknown(other),
         Some(None) => Mode::Unknown(""),
     }
@@ -91,6 +95,7 @@ pub fn run(mode: Mode<'_>) -> ExitCode {
             println!("triplefault: the machine is still running");
             ExitCode::Failure
         }
+        Mode::BlkBench => crate::blkbench::run(),
         Mode::Unknown(other) => {
             println!("selftest: unknown mode \"{other}\"");
             ExitCode::Failure

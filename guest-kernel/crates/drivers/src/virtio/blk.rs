@@ -226,6 +226,21 @@ impl<H: Hal> VirtioBlk<H> {
         Ok(())
     }
 
+    /// Reads `len` bytes (whole sectors) from `sector` into DMA memory at
+    /// `addr`, as one request with one data descriptor whatever its size
+    /// (what a block layer does with a large contiguous buffer).
+    pub fn read_dma(&mut self, sector: u64, addr: u64, len: u32) -> Result<(), BlkError> {
+        self.check_range(sector, len as usize)?;
+        self.request(T_IN, sector, Some(Buffer::writable(addr, len)))
+    }
+
+    /// Writes `len` bytes (whole sectors) from DMA memory at `addr` to
+    /// `sector` on, as one request.
+    pub fn write_dma(&mut self, sector: u64, addr: u64, len: u32) -> Result<(), BlkError> {
+        self.check_range(sector, len as usize)?;
+        self.request(T_OUT, sector, Some(Buffer::readable(addr, len)))
+    }
+
     /// Makes completed writes durable (a no-op without a write cache).
     pub fn flush(&mut self) -> Result<(), BlkError> {
         if !self.has_flush() {
