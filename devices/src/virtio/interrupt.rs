@@ -18,6 +18,7 @@ pub(crate) struct Interrupts {
     sink: Arc<dyn MsiSink>,
     intx: OnceLock<Arc<dyn IntxLine>>,
     intx_disabled: AtomicBool,
+    bus_master: AtomicBool,
     isr: AtomicU8,
     generation: AtomicU8,
     needs_reset: AtomicBool,
@@ -35,6 +36,7 @@ impl Interrupts {
             sink,
             intx: OnceLock::new(),
             intx_disabled: AtomicBool::new(false),
+            bus_master: AtomicBool::new(false),
             isr: AtomicU8::new(0),
             generation: AtomicU8::new(0),
             needs_reset: AtomicBool::new(false),
@@ -97,6 +99,12 @@ impl Interrupts {
     /// Connects the INTx line (once; later calls are ignored).
     pub(crate) fn set_intx(&self, line: Arc<dyn IntxLine>) {
         let _ = self.intx.set(line);
+    }
+
+    /// Follows the command register's bus master enable: an MSI-X message
+    /// is a memory write, which the function may only issue with it on.
+    pub(crate) fn set_bus_master(&self, enabled: bool) {
+        self.bus_master.store(enabled, Ordering::Release);
     }
 
     /// Follows the command register's INTx disable bit: while set, the
@@ -163,7 +171,7 @@ impl Interrupts {
             self.update_intx();
             return;
         }
-        if vector == NO_VECTOR {
+        if vector == NO_VECTOR || !self.bus_master.load(Ordering::Acquire) {
             return;
         }
         let message = self.msix().notify(vector);
@@ -189,8 +197,10 @@ impl Interrupts {
             });
             vectors.zip(messages).collect::<Vec<_>>()
         };
-        for (vector, message) in released {
-            self.sink.send(vector, message);
+        if self.bus_master.load(Ordering::Acquire) {
+            for (vector, message) in released {
+                self.sink.send(vector, message);
+            }
         }
         self.update_intx();
     }

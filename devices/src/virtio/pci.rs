@@ -33,6 +33,8 @@ use crate::pci::{
 
 /// The PCI command register's offset.
 const PCI_COMMAND: usize = 0x04;
+/// Command: bus master enable.
+const COMMAND_BUS_MASTER: u16 = 1 << 2;
 /// Command: INTx emulation disable.
 const COMMAND_INTX_DISABLE: u16 = 1 << 10;
 
@@ -379,8 +381,12 @@ impl<D: VirtioDevice> PciFunction for VirtioPci<D> {
     fn write_config(&mut self, offset: u64, data: &[u8]) {
         self.config.write(offset, data);
         if Self::overlaps(offset, data.len(), PCI_COMMAND, 2) {
-            let disabled = self.config.command() & COMMAND_INTX_DISABLE != 0;
-            self.shared.irq.set_intx_disabled(disabled);
+            let command = self.config.command();
+            self.shared
+                .irq
+                .set_intx_disabled(command & COMMAND_INTX_DISABLE != 0);
+            self.shared
+                .set_bus_master(command & COMMAND_BUS_MASTER != 0);
         }
         let control = self.caps.msix + 2;
         if Self::overlaps(offset, data.len(), control, 2) {

@@ -4,6 +4,7 @@
 //! side only signals the queues' eventfds.
 
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use virtio_queue::{Queue, QueueT};
@@ -45,6 +46,9 @@ pub(crate) struct Shared<D> {
     worker: Mutex<Worker<D>>,
     pub(crate) irq: Interrupts,
     notify: Vec<EventFd>,
+    /// The command register's bus master enable: without it the function
+    /// may not touch memory (no queue processing).
+    bus_master: AtomicBool,
 }
 
 impl<D: VirtioDevice> Shared<D> {
@@ -58,6 +62,20 @@ impl<D: VirtioDevice> Shared<D> {
             }),
             irq,
             notify,
+            bus_master: AtomicBool::new(false),
+        }
+    }
+
+    /// Follows the command register's bus master enable; turning it on
+    /// gives every queue a pass (notifications that came while it was off
+    /// found no memory access allowed).
+    pub(crate) fn set_bus_master(&self, enabled: bool) {
+        let was = self.bus_master.swap(enabled, Ordering::AcqRel);
+        self.irq.set_bus_master(enabled);
+        if enabled && !was {
+            for index in 0..self.notify.len() {
+                self.kick(index);
+            }
         }
     }
 
@@ -160,7 +178,7 @@ impl<D: VirtioDevice> EventHandler for Shared<D> {
             let _ = fd.read();
         }
         let mut guard = self.lock();
-        if !guard.active {
+        if !guard.active || !self.bus_master.load(Ordering::Acquire) {
             return;
         }
         let worker = &mut *guard;

@@ -81,13 +81,21 @@ impl<D: VirtioDevice> Driver<D> {
         let mem = guest_memory();
         let msi = Arc::new(Recorder::default());
         let dev = VirtioPci::new(device, mem.clone(), msi.clone()).unwrap();
-        Self {
+        let mut driver = Self {
             dev,
             mem,
             msi,
             rings: Vec::new(),
             next_data: DATA_BASE,
-        }
+        };
+        driver.enable_bus_master();
+        driver
+    }
+
+    /// Memory decode and bus master on, as `pci_enable_device` and
+    /// `pci_set_master` leave a function.
+    pub fn enable_bus_master(&mut self) {
+        self.write_config(0x04, 0x0006, 2);
     }
 
     pub fn read_bar(&mut self, offset: u64, len: usize) -> u64 {

@@ -268,6 +268,7 @@ fn test_intx_asserts_with_isr_until_the_isr_is_read() {
     d.dev = VirtioPci::new(Rng::new(), d.mem.clone(), d.msi.clone())
         .unwrap()
         .with_intx(line.clone());
+    d.enable_bus_master();
     assert_eq!(d.read_config(0x3d, 1), 1, "interrupt pin INTA");
     // Bring-up without MSI-X: the driver falls back to INTx.
     assert!(d.negotiate(1 << VIRTIO_F_VERSION_1));
@@ -285,11 +286,11 @@ fn test_intx_asserts_with_isr_until_the_isr_is_read() {
     assert_eq!(d.read_bar(ISR_OFFSET, 1), 0, "and clears it");
 
     // The command register's INTx disable keeps the line low.
-    d.write_config(0x04, 1 << 10, 2);
+    d.write_config(0x04, 0x0406, 2);
     d.push(0, &[(buf, 32, true)]);
     d.kick(0);
     assert!(!line.level.load(SeqCst));
-    d.write_config(0x04, 0, 2);
+    d.write_config(0x04, 0x0006, 2);
     assert!(
         line.level.load(SeqCst),
         "pending ISR asserts once re-enabled"
@@ -302,5 +303,25 @@ fn test_intx_asserts_with_isr_until_the_isr_is_read() {
     d.push(0, &[(buf, 32, true)]);
     d.kick(0);
     assert!(!line.level.load(SeqCst));
+    assert_eq!(d.msi.take_vectors(), vec![1]);
+}
+
+#[test]
+fn test_no_queue_work_or_msix_without_bus_master() {
+    let mut d = Driver::new(Rng::new());
+    d.init(VERSION_1, 16);
+    d.write_config(0x04, 0x0002, 2);
+    let buf = d.alloc(32, 0);
+    let head = d.push(0, &[(buf, 32, true)]);
+    d.kick(0);
+    assert!(d.used(0).is_empty(), "no DMA while bus master is off");
+    assert!(d.msi.take_vectors().is_empty());
+    d.enable_bus_master();
+    d.handle_all();
+    assert_eq!(
+        d.used(0),
+        vec![(u32::from(head), 32)],
+        "served once enabled"
+    );
     assert_eq!(d.msi.take_vectors(), vec![1]);
 }
