@@ -283,3 +283,25 @@ fn test_net_without_peer() {
         "socket=PATH and peer=PATH are both required",
     );
 }
+
+/// A disk image another process holds locked is refused, so two VMs
+/// never write one image; readonly disks share a lock.
+#[test]
+fn test_disk_image_locked_by_another_process() {
+    let image = scratch_file("locked-disk.img", &[0u8; 4096]);
+    let holder = std::fs::File::open(&image).unwrap();
+    holder.try_lock().unwrap();
+    let kernel = kernel_arg();
+    let arg = format!("path={}", image.display());
+    usage_error(
+        &["--kernel", &kernel, "--disk", &arg],
+        "is in use by another process (locked)",
+    );
+    holder.unlock().unwrap();
+    holder.try_lock_shared().unwrap();
+    let readonly = format!("path={},readonly=on", image.display());
+    if kvm_available() {
+        let run = run_vmm(&["--kernel", &kernel, "--disk", &readonly, "--timeout", "60"]);
+        run.expect_code(0);
+    }
+}

@@ -24,7 +24,7 @@ use crate::stop::{StopSignal, VmOutcome};
 use crate::timings::Timings;
 use crate::trace::StderrTracer;
 use crate::vcpu::{create_vcpus, spawn_vcpus, ExitStats, VcpuContext};
-use crate::virtio::{create_endpoints, open_models};
+use crate::virtio::{create_endpoints, open_models, Models};
 use crate::{host, vm};
 
 /// Longest the main loop sleeps, so pending console input is retried.
@@ -48,7 +48,7 @@ pub fn run(
         rsdp: None,
     };
     preflight(&layout, &request)?;
-    let models = open_models(cli)?;
+    let opened = open_models(cli)?;
 
     let kvm = vm::open_kvm()?;
     let max_vcpus = kvm.get_max_vcpus();
@@ -66,6 +66,11 @@ pub fn run(
     let tracer = (!cli.trace.is_empty())
         .then(|| Arc::new(StderrTracer::new(cli.trace.clone())) as Arc<dyn AccessObserver>);
     let router = Arc::new(GsiRouter::new(vm.clone()));
+    // The image locks live as long as `opened`, until the VM ends.
+    let Models {
+        models,
+        locks: _image_locks,
+    } = opened;
     let endpoints = create_endpoints(models, &mem, &vm, &router)?;
     // VMM_IOEVENTFD=off leaves queue notifications on the exit path
     // (`make bench` measures what the ioeventfds save).

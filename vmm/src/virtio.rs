@@ -3,6 +3,7 @@
 //! put on the modern PCI transport with an MSI-X sink each, and their
 //! queues processed by event-loop subscribers, off the vCPU threads.
 
+use std::fs::{File, TryLockError};
 use std::os::fd::RawFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -35,12 +36,47 @@ pub enum Model {
     Rng(Rng),
 }
 
+/// The device models, and the advisory locks held on their disk images
+/// for as long as the VM runs.
+pub struct Models {
+    /// The models, in PCI order.
+    pub models: Vec<Model>,
+    /// One open file per disk image, holding its lock.
+    pub locks: Vec<File>,
+}
+
+/// Takes the image's advisory lock: exclusive for a writable disk, shared
+/// for a readonly one, so two VMs never write one image (or one writes
+/// what another reads) and silently corrupt it.
+fn lock_image(path: &Path, readonly: bool) -> Result<File> {
+    let file = File::open(path)
+        .map_err(|e| config_error(format!("--disk: disk image {}: {e}", path.display())))?;
+    let locked = if readonly {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match locked {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(config_error(format!(
+            "--disk: disk image {} is in use by another process (locked)",
+            path.display()
+        ))),
+        Err(TryLockError::Error(e)) => Err(config_error(format!(
+            "--disk: cannot lock disk image {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Opens every device `cli` asks for, in PCI order: disks, network
 /// interfaces, then the rng. Runs before KVM: bad paths are usage errors.
-pub fn open_models(cli: &Cli) -> Result<Vec<Model>> {
+pub fn open_models(cli: &Cli) -> Result<Models> {
     let mut models = Vec::new();
+    let mut locks = Vec::new();
     for disk in &cli.disk {
         check_disk_path(&disk.path)?;
+        locks.push(lock_image(&disk.path, disk.readonly)?);
         let mut block = Block::open(&disk.path, disk.readonly)
             .map_err(|e| config_error(format!("--disk: {e}")))?;
         if let Some(serial) = &disk.serial {
@@ -61,7 +97,7 @@ pub fn open_models(cli: &Cli) -> Result<Vec<Model>> {
     if cli.rng {
         models.push(Model::Rng(Rng::new()));
     }
-    Ok(models)
+    Ok(Models { models, locks })
 }
 
 /// A disk image must be a regular file or a block device.
