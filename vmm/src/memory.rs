@@ -27,7 +27,7 @@ pub fn validate_ram_size(bytes: u64, host_ram: Option<u64>) -> Result<()> {
             format_size(MIN_RAM)
         )));
     }
-    if bytes % 4096 != 0 {
+    if !bytes.is_multiple_of(4096) {
         return Err(config_error(format!(
             "--memory {bytes} bytes is not a multiple of the 4 KiB page size"
         )));

@@ -813,7 +813,7 @@ mod tests {
         let bar0 = assignment.bars[&(child, 0)];
         let bar2 = assignment.bars[&(child, 2)];
         assert!((0xc000_0000..0xe000_0000).contains(&bar0));
-        assert!(bar2 >= 0x10_0000_0000 && bar2 % (1 << 21) == 0);
+        assert!(bar2 >= 0x10_0000_0000 && bar2.is_multiple_of(1 << 21));
         // Through the port's windows, both decode.
         let mut data = [0u8; 1];
         assert!(root.bar_read(bar0 + 3, false, &mut data));

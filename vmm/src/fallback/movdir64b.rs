@@ -18,7 +18,7 @@ pub fn movdir64b(instr: &Instruction, cpu: &mut dyn GuestCpu) -> Result<Step, Cp
         .ok_or_else(|| CpuError(format!("register {dest_reg:?} is not supported")))?;
     let bits = bitness(cpu)?;
     let dest = linear(bits, cpu.sregs()?.es.base, true, offset);
-    if dest % MOVDIR64B_SIZE as u64 != 0 {
+    if !dest.is_multiple_of(MOVDIR64B_SIZE as u64) {
         return Ok(Step::Raise(GP0));
     }
     let src = operand::address(instr, 1, cpu)?;

@@ -189,7 +189,7 @@ impl<H: Hal> VirtioBlk<H> {
     }
 
     fn check_range(&self, sector: u64, len: usize) -> Result<(), BlkError> {
-        if len % SECTOR_SIZE != 0 {
+        if !len.is_multiple_of(SECTOR_SIZE) {
             return Err(BlkError::BadLength(len));
         }
         let count = (len / SECTOR_SIZE) as u64;
