@@ -20,7 +20,7 @@ RUNS    ?= 15
 
 LINUX_RIG := integration/scripts/linux-guest.sh
 
-.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check referee
+.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check referee qat-firmware
 
 all: build
 
@@ -59,6 +59,12 @@ linux-guest:
 referee:
 	bash integration/scripts/referee.sh build
 
+## qat-firmware: qat_420xx.bin and qat_420xx_mmp.bin from Debian trixie's
+## firmware-intel-misc (non-free-firmware), for the referee's qat_420xx
+## driver; cached in ~/.cache/vmm/qat-firmware, never committed.
+qat-firmware:
+	bash integration/scripts/qat-firmware.sh fetch
+
 ## linux-stock-check: the stock kernel with a busybox /init, timed to each
 ## milestone (slow on kvm-pvm: ~15 minutes to Run /init).
 linux-stock-check: build
@@ -78,7 +84,7 @@ lint: setup
 
 ## test: everything: lint, unit tests, and guests booted under KVM; ends
 ## with one line totalling every test binary's results.
-test: build lint linux-guest referee
+test: build lint linux-guest referee qat-firmware
 	@set -o pipefail; log=$$(mktemp); \
 	$(CARGO) test --workspace 2>&1 | tee $$log; status=$$?; \
 	awk '/^test result:/ { p += $$4; f += $$6 } \

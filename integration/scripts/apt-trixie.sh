@@ -5,7 +5,7 @@
 # into the repository; only the suite differs. The caller defines die() and
 # sets APT to the directory that holds the private configuration and state.
 #
-#   trixie_apt_setup            write $APT/sources.list (suite trixie, main)
+#   trixie_apt_setup [COMP...]  write $APT/sources.list (suite trixie, main or COMPs)
 #   apt-get $(apt_opts) ...     apt-get/apt-cache with that configuration
 
 APT_SUITE=trixie
@@ -32,8 +32,9 @@ apt_opts() {
          "-o APT::Sandbox::User=root"
 }
 
-# The private state directories and a sources.list for trixie's main component.
+# The private state directories and a sources.list for trixie's components
+# (main unless given, e.g. `trixie_apt_setup non-free-firmware`).
 trixie_apt_setup() {
     mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial"
-    echo "deb [signed-by=$KEYRING] $(archive_uri) $APT_SUITE main" > "$APT/sources.list"
+    echo "deb [signed-by=$KEYRING] $(archive_uri) $APT_SUITE ${*:-main}" > "$APT/sources.list"
 }

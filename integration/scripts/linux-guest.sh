@@ -4,7 +4,9 @@
 # into what the VMM boots.
 #
 #   linux-guest.sh fetch                  download and unpack (reused when present)
-#   linux-guest.sh initramfs INIT OUT     a newc initramfs: busybox + INIT as /init
+#   linux-guest.sh initramfs INIT OUT [OVERLAY]
+#                                         a newc initramfs: busybox + INIT as /init,
+#                                         plus OVERLAY's tree (e.g. lib/firmware/...)
 #   linux-guest.sh path NAME              print the path of vmlinux|vmlinuz|busybox|modules
 #
 # The archive is the one this machine's apt already uses (its URI is read
@@ -84,9 +86,10 @@ fetch() {
     log "ready: $OUT (vmlinuz, vmlinux, busybox, modules)"
 }
 
-# A newc initramfs holding busybox (with its applet links) and INIT as /init.
+# A newc initramfs holding busybox (with its applet links), INIT as /init,
+# and the files under OVERLAY (a directory) at the same paths.
 initramfs() {
-    local init=$1 out=$2 dir
+    local init=$1 out=$2 overlay=${3:-} dir
     [ -f "$OUT/complete" ] || fetch
     [ -f "$init" ] || die "no such init script: $init"
     dir=$(mktemp -d)
@@ -96,16 +99,22 @@ initramfs() {
         [ "$applet" = busybox ] || ln -sf busybox "$dir/bin/$applet"
     done
     install -m 0755 "$init" "$dir/init"
+    if [ -n "$overlay" ]; then
+        [ -d "$overlay" ] || die "no such overlay directory: $overlay"
+        cp -a "$overlay/." "$dir/"
+    fi
     (cd "$dir" && find . | sort | cpio -o -H newc --quiet) > "$out"
     rm -rf "$dir"
 }
 
 case "${1:-}" in
     fetch) fetch ;;
-    initramfs) [ $# -eq 3 ] || die "usage: $0 initramfs INIT OUT"; initramfs "$2" "$3" ;;
+    initramfs)
+        [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: $0 initramfs INIT OUT [OVERLAY]"
+        initramfs "$2" "$3" "${4:-}" ;;
     path)
         [ $# -eq 2 ] || die "usage: $0 path vmlinux|vmlinuz|busybox|modules"
         [ -e "$OUT/$2" ] || die "$OUT/$2 is missing: run '$0 fetch' (make linux-guest)"
         echo "$OUT/$2" ;;
-    *) die "usage: $0 fetch | initramfs INIT OUT | path NAME" ;;
+    *) die "usage: $0 fetch | initramfs INIT OUT [OVERLAY] | path NAME" ;;
 esac

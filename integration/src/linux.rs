@@ -97,18 +97,42 @@ fn scripts_dir() -> PathBuf {
 
 /// A newc initramfs with busybox and `script` as /init's body.
 pub fn build_initramfs(name: &str, script: &str) -> PathBuf {
+    build_initramfs_with(name, script, None)
+}
+
+/// [`build_initramfs`], plus the tree under `overlay` (e.g. `lib/firmware/...`).
+pub fn build_initramfs_with(name: &str, script: &str, overlay: Option<&Path>) -> PathBuf {
     let init = scratch_file(&format!("{name}.init"), init_script(script).as_bytes());
     let out = init.with_extension("cpio");
-    let status = Command::new("bash")
+    let mut command = Command::new("bash");
+    command
         .arg(scripts_dir().join("linux-guest.sh"))
-        .args(["initramfs", init.to_str().unwrap(), out.to_str().unwrap()])
-        .status()
-        .expect("running linux-guest.sh");
+        .args(["initramfs", init.to_str().unwrap(), out.to_str().unwrap()]);
+    if let Some(overlay) = overlay {
+        command.arg(overlay);
+    }
+    let status = command.status().expect("running linux-guest.sh");
     assert!(
         status.success(),
         "building the initramfs failed (make linux-guest?)"
     );
     out
+}
+
+/// The directory holding `lib/firmware/qat_420xx*.bin` from Debian's
+/// firmware-intel-misc (fetched on first use by `qat-firmware.sh`).
+pub fn qat_firmware_overlay() -> PathBuf {
+    let out = Command::new("bash")
+        .arg(scripts_dir().join("qat-firmware.sh"))
+        .arg("overlay")
+        .output()
+        .expect("running qat-firmware.sh");
+    assert!(
+        out.status.success(),
+        "cannot fetch the QAT firmware:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 /// The referee kernel's vmlinux (`make referee`), or `VMM_REFEREE_VMLINUX`.
@@ -155,7 +179,20 @@ pub fn run_linux_script_with_cmdline(
     vmm_args: &[&str],
     limit: Duration,
 ) -> LinuxRun {
-    let initrd = build_initramfs(name, script);
+    run_linux_script_with_overlay(name, kernel, script, cmdline, None, vmm_args, limit)
+}
+
+/// [`run_linux_script_with_cmdline`] with `overlay`'s files in the initramfs.
+pub fn run_linux_script_with_overlay(
+    name: &str,
+    kernel: &Path,
+    script: &str,
+    cmdline: &str,
+    overlay: Option<&Path>,
+    vmm_args: &[&str],
+    limit: Duration,
+) -> LinuxRun {
+    let initrd = build_initramfs_with(name, script, overlay);
     let timeout = limit.as_secs().to_string();
     let mut args = vec![
         "--kernel",
