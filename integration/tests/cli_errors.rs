@@ -280,7 +280,7 @@ fn test_net_without_peer() {
     let kernel = kernel_arg();
     usage_error(
         &["--kernel", &kernel, "--net", "socket=/tmp/a.sock"],
-        "socket=PATH and peer=PATH are both required",
+        "socket=PATH,peer=PATH or tap=NAME is required",
     );
 }
 

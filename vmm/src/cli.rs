@@ -49,21 +49,36 @@ pub struct Cli {
     #[arg(long, value_name = "path=FILE,...", value_parser = parse_disk)]
     pub disk: Vec<DiskArg>,
 
-    /// A virtio-net interface linked to another VM through Unix datagram
-    /// sockets (repeatable): socket=PATH,peer=PATH[,mac=52:54:00:12:34:56].
-    /// Each VM binds its own socket and sends to its peer's.
-    #[arg(long, value_name = "socket=PATH,peer=PATH", value_parser = parse_net)]
+    /// A virtio-net interface (repeatable), linked to another VM through
+    /// Unix datagram sockets, socket=PATH,peer=PATH (each VM binds its own
+    /// socket and sends to its peer's), or to a host tap interface,
+    /// tap=NAME (created or attached; needs CAP_NET_ADMIN); either with
+    /// [,mac=52:54:00:12:34:56].
+    #[arg(long, value_name = "socket=PATH,peer=PATH|tap=NAME", value_parser = parse_net)]
     pub net: Vec<NetArg>,
 
     /// A virtio-rng device fed from the host's getrandom.
     #[arg(long)]
     pub rng: bool,
 
+    /// An emulated PCIe accelerator (repeatable): iaa (Intel IAA 1.0,
+    /// 8086:0cfe, the idxd/iaa_crypto compression device; needs MOVDIR64B
+    /// on the host CPU).
+    #[arg(long, value_name = "NAME", value_enum)]
+    pub device: Vec<DeviceKind>,
+
     /// Log every device register access on stderr (device, space+offset,
     /// size, value); with FILTER only devices whose name contains it
     /// (repeatable: serial, virtio-blk, 01:00.0, root-port, ...).
     #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "")]
     pub trace: Vec<String>,
+}
+
+/// The emulated devices `--device` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceKind {
+    /// Intel IAA 1.0 (In-Memory Analytics Accelerator).
+    Iaa,
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
@@ -118,6 +133,8 @@ mod tests {
             "--net",
             "socket=/tmp/a,peer=/tmp/b",
             "--rng",
+            "--device",
+            "iaa",
             "--trace",
             "--trace",
             "virtio",
@@ -127,6 +144,7 @@ mod tests {
         assert!(cli.disk[1].readonly && cli.rng);
         assert_eq!(cli.net.len(), 1);
         assert_eq!(cli.trace, vec!["", "virtio"]);
+        assert_eq!(cli.device, vec![DeviceKind::Iaa]);
         assert_eq!((cli.memory, cli.cpus, cli.timeout), (1 << 30, 4, Some(2.5)));
         assert_eq!(cli.cmdline, "a b");
     }
@@ -142,5 +160,6 @@ mod tests {
         assert!(parse(&["--kernel", "k", "--bogus"]).is_err());
         assert!(parse(&["--kernel", "k", "--disk", "x.img"]).is_err());
         assert!(parse(&["--kernel", "k", "--net", "socket=/a"]).is_err());
+        assert!(parse(&["--kernel", "k", "--device", "gpu"]).is_err());
     }
 }

@@ -14,14 +14,27 @@ pub struct DiskArg {
     pub serial: Option<String>,
 }
 
-/// A virtio-net interface:
-/// `--net socket=PATH,peer=PATH[,mac=52:54:00:12:34:56]`.
+/// Where a virtio-net interface's frames go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetLink {
+    /// Unix datagrams: this VM binds `socket` (an existing socket file is
+    /// replaced) and sends to `peer`.
+    Socket {
+        /// This VM's socket path.
+        socket: PathBuf,
+        /// The peer VM's socket path.
+        peer: PathBuf,
+    },
+    /// A host tap interface, created or attached by name.
+    Tap(String),
+}
+
+/// A virtio-net interface: `--net socket=PATH,peer=PATH[,mac=..]` or
+/// `--net tap=NAME[,mac=..]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetArg {
-    /// This VM's datagram socket path (created; an existing socket file is replaced).
-    pub socket: PathBuf,
-    /// The peer VM's socket path.
-    pub peer: PathBuf,
+    /// The link.
+    pub link: NetLink,
     /// The MAC address; None picks [`default_mac`] for the interface.
     pub mac: Option<[u8; 6]>,
 }
@@ -122,19 +135,29 @@ fn parse_mac(text: &str) -> Result<[u8; 6], String> {
 pub fn parse_net(text: &str) -> Result<NetArg, String> {
     let mut socket = None;
     let mut peer = None;
+    let mut tap = None;
     let mut mac = None;
     for (key, value) in pairs(text)? {
         match key {
             "socket" => socket = Some(non_empty_path(key, value)?),
             "peer" => peer = Some(non_empty_path(key, value)?),
+            "tap" if !value.is_empty() => tap = Some(value.to_owned()),
+            "tap" => return Err("tap= needs an interface name".into()),
             "mac" => mac = Some(parse_mac(value)?),
-            _ => return Err(format!("unknown net option '{key}' (socket, peer, mac)")),
+            _ => {
+                return Err(format!(
+                    "unknown net option '{key}' (socket, peer, tap, mac)"
+                ))
+            }
         }
     }
-    match (socket, peer) {
-        (Some(socket), Some(peer)) => Ok(NetArg { socket, peer, mac }),
-        _ => Err("socket=PATH and peer=PATH are both required".into()),
-    }
+    let link = match (socket, peer, tap) {
+        (Some(socket), Some(peer), None) => NetLink::Socket { socket, peer },
+        (None, None, Some(name)) => NetLink::Tap(name),
+        (_, _, Some(_)) => return Err("tap= does not combine with socket= or peer=".into()),
+        _ => return Err("socket=PATH,peer=PATH or tap=NAME is required".into()),
+    };
+    Ok(NetArg { link, mac })
 }
 
 #[cfg(test)]
@@ -176,8 +199,17 @@ mod tests {
     #[test]
     fn test_net_parses_socket_peer_and_mac() {
         let n = parse_net("socket=/tmp/a,peer=/tmp/b,mac=52:54:00:ab:cd:ef").unwrap();
-        assert_eq!(n.socket, PathBuf::from("/tmp/a"));
-        assert_eq!(n.peer, PathBuf::from("/tmp/b"));
+        assert_eq!(
+            n.link,
+            NetLink::Socket {
+                socket: "/tmp/a".into(),
+                peer: "/tmp/b".into()
+            }
+        );
+        assert_eq!(
+            parse_net("tap=tap0").unwrap().link,
+            NetLink::Tap("tap0".into())
+        );
         assert_eq!(n.mac, Some([0x52, 0x54, 0, 0xab, 0xcd, 0xef]));
         for bad in [
             "socket=/a",
@@ -185,7 +217,9 @@ mod tests {
             "socket=/a,peer=/b,mac=01:00:00:00:00:00",
             "socket=/a,peer=/b,mac=52:54:00",
             "socket=/a,peer=/b,mac=zz:54:00:00:00:00",
-            "tap=tap0",
+            "tap=",
+            "tap=t0,socket=/a",
+            "",
         ] {
             assert!(parse_net(bad).is_err(), "{bad}");
         }

@@ -20,6 +20,7 @@ mod pci;
 mod platform;
 mod size;
 mod stop;
+mod tap;
 mod timings;
 mod trace;
 mod vcpu;

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use devices::pci::SharedFunction;
 use devices::virtio::{
-    Block, EventHandler, Net, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci, DEVICE_TOKEN_BASE,
+    Block, EventHandler, Net, NetBackend, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci,
+    DEVICE_TOKEN_BASE,
 };
 use event_manager::{EventOps, Events, MutEventSubscriber};
 use firmware::acpi::pci_intx_gsi;
@@ -20,11 +21,12 @@ use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::eventfd::EventFd;
 
 use crate::cli::Cli;
-use crate::device_args::default_mac;
+use crate::device_args::{default_mac, NetLink};
 use crate::error::config_error;
 use crate::irq::{GsiRouter, KvmIntx, KvmMsiSink};
 use crate::memory::GuestMemory;
 use crate::pci::endpoint_slot;
+use crate::tap::TapBackend;
 
 /// A device model, opened and ready to be put on the transport.
 pub enum Model {
@@ -85,14 +87,21 @@ pub fn open_models(cli: &Cli) -> Result<Models> {
         models.push(Model::Block(block));
     }
     for (index, net) in cli.net.iter().enumerate() {
-        let backend = UnixDatagramBackend::new(&net.socket, &net.peer).map_err(|e| {
-            config_error(format!(
-                "--net: cannot bind socket {}: {e}",
-                net.socket.display()
-            ))
-        })?;
+        let backend: Box<dyn NetBackend> = match &net.link {
+            NetLink::Socket { socket, peer } => {
+                Box::new(UnixDatagramBackend::new(socket, peer).map_err(|e| {
+                    config_error(format!(
+                        "--net: cannot bind socket {}: {e}",
+                        socket.display()
+                    ))
+                })?)
+            }
+            NetLink::Tap(name) => {
+                Box::new(TapBackend::open(name).map_err(|e| config_error(format!("--net: {e}")))?)
+            }
+        };
         let mac = net.mac.unwrap_or_else(|| default_mac(index));
-        models.push(Model::Net(Net::new(Box::new(backend), mac)));
+        models.push(Model::Net(Net::new(backend, mac)));
     }
     if cli.rng {
         models.push(Model::Rng(Rng::new()));
