@@ -127,10 +127,56 @@ pub trait Hal {
     fn dma_load<T: Register>(&self, paddr: u64) -> T;
     /// A single `T`-wide write of DMA memory (a ring index the device reads).
     fn dma_store<T: Register>(&self, paddr: u64, value: T);
+    /// One 64-byte direct store of `data` to the MMIO address `addr` (from
+    /// [`Hal::map_mmio`], 64-byte aligned): the device sees a single
+    /// 64-byte write, never pieces (x86 `movdir64b`; a work-queue portal
+    /// takes a descriptor only this way).
+    fn portal_write(&self, addr: u64, data: &[u8; 64]);
     /// Waits until `done` returns true, at most about `timeout_ms`
     /// milliseconds; returns whether it did. The kernel sleeps until the
     /// next interrupt between checks; host tests let the device run.
     fn wait_until(&self, timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool;
+}
+
+/// A shared reference reaches the same hardware (drivers can borrow one
+/// platform handle).
+impl<H: Hal> Hal for &H {
+    fn map_mmio(&self, paddr: u64, len: u64) -> Result<u64, HalError> {
+        (**self).map_mmio(paddr, len)
+    }
+    fn mmio_read<T: Register>(&self, addr: u64) -> T {
+        (**self).mmio_read(addr)
+    }
+    fn mmio_write<T: Register>(&self, addr: u64, value: T) {
+        (**self).mmio_write(addr, value)
+    }
+    fn config_read<T: Register>(&self, bdf: Bdf, offset: u16) -> T {
+        (**self).config_read(bdf, offset)
+    }
+    fn config_write<T: Register>(&self, bdf: Bdf, offset: u16, value: T) {
+        (**self).config_write(bdf, offset, value)
+    }
+    fn dma_alloc(&self, size: usize) -> Result<u64, HalError> {
+        (**self).dma_alloc(size)
+    }
+    fn dma_read(&self, paddr: u64, buf: &mut [u8]) {
+        (**self).dma_read(paddr, buf)
+    }
+    fn dma_write(&self, paddr: u64, data: &[u8]) {
+        (**self).dma_write(paddr, data)
+    }
+    fn dma_load<T: Register>(&self, paddr: u64) -> T {
+        (**self).dma_load(paddr)
+    }
+    fn dma_store<T: Register>(&self, paddr: u64, value: T) {
+        (**self).dma_store(paddr, value)
+    }
+    fn portal_write(&self, addr: u64, data: &[u8; 64]) {
+        (**self).portal_write(addr, data)
+    }
+    fn wait_until(&self, timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool {
+        (**self).wait_until(timeout_ms, done)
+    }
 }
 
 /// A mapped MMIO region (a BAR, or part of one), accessed by offset with
@@ -191,6 +237,21 @@ impl Mmio {
     pub fn write<H: Hal, T: Register>(&self, hal: &H, offset: u64, value: T) {
         if self.fits::<T>(offset) {
             hal.mmio_write(self.base + offset, value);
+        }
+    }
+
+    /// A 64-byte direct store at `offset` ([`Hal::portal_write`]); returns
+    /// false (and stores nothing) unless the 64 bytes lie inside the region
+    /// and start 64-byte aligned.
+    pub fn portal_write<H: Hal>(&self, hal: &H, offset: u64, data: &[u8; 64]) -> bool {
+        let addr = self.base.checked_add(offset);
+        let inside = offset.checked_add(64).is_some_and(|end| end <= self.len);
+        match addr {
+            Some(addr) if inside && addr.is_multiple_of(64) => {
+                hal.portal_write(addr, data);
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Our guest kernel's drivers: PCI enumeration, MSI-X, and virtio over the
-//! PCI modern transport (blk, net, rng).
+//! Our guest kernel's drivers: PCI enumeration, MSI-X, virtio over the PCI
+//! modern transport (blk, net, rng), and the Intel IAA compression
+//! accelerator behind the [`compress::Compressor`] interface.
 //!
 //! Drivers reach hardware only through [`hal::Hal`]: in the kernel that is
 //! volatile MMIO through the identity map and the frame allocator; on the
@@ -11,7 +12,9 @@
 
 extern crate alloc;
 
+pub mod compress;
 pub mod hal;
+pub mod iaa;
 pub mod pattern;
 pub mod pci;
 pub mod virtio;

@@ -283,6 +283,7 @@ mod tests {
         fn dma_store<T: Register>(&self, paddr: u64, value: T) {
             self.dma_write(paddr, &value.to_u64().to_le_bytes()[..T::SIZE]);
         }
+        fn portal_write(&self, _addr: u64, _data: &[u8; 64]) {}
         fn wait_until(&self, _timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool {
             done()
         }

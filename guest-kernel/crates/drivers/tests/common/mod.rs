@@ -174,6 +174,11 @@ impl Hal for Sim {
         self.dma_write(paddr, &value.to_u64().to_le_bytes()[..T::SIZE]);
     }
 
+    fn portal_write(&self, addr: u64, data: &[u8; 64]) {
+        // One 64-byte write, as the VMM delivers a guest's movdir64b.
+        self.0.root.bar_write(addr, false, data);
+    }
+
     fn wait_until(&self, timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool {
         let deadline = Instant::now() + Duration::from_millis(timeout_ms);
         loop {
