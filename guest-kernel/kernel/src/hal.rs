@@ -34,6 +34,10 @@ static ARENA: Once<Option<Mutex<Arena>>> = Once::new();
 /// The arena's bounds once it exists (read without the lock).
 static ARENA_BOUNDS: Once<(u64, u64)> = Once::new();
 
+/// 64 bytes on a cache-line boundary (a `movdir64b` source).
+#[repr(C, align(64))]
+struct CacheLine([u8; 64]);
+
 /// Hardware access for the drivers. Cheap to copy: one per driver.
 #[derive(Debug, Clone, Copy)]
 pub struct KernelHal {
@@ -192,6 +196,27 @@ impl Hal for KernelHal {
         }
         // SAFETY: as in `dma_load`.
         unsafe { core::ptr::write_volatile(paddr as *mut T, value) }
+    }
+
+    fn portal_write(&self, addr: u64, data: &[u8; 64]) {
+        if !is_device_memory(addr, 64) || !addr.is_multiple_of(64) {
+            return;
+        }
+        // A 64-byte aligned copy: the source then never straddles a page.
+        let line = CacheLine(*data);
+        // SAFETY: `movdir64b` reads the 64 bytes of `line` (a live, aligned
+        // local) and writes 64 bytes at `addr`, a 64-byte aligned device
+        // address in the uncached MMIO hole (checked above), where no Rust
+        // object lives. Without `nomem`, the asm also orders every earlier
+        // DMA write before the store, as Linux's wmb() does.
+        unsafe {
+            core::arch::asm!(
+                "movdir64b rax, zmmword ptr [rdx]",
+                in("rax") addr,
+                in("rdx") line.0.as_ptr(),
+                options(nostack, preserves_flags),
+            );
+        }
     }
 
     fn wait_until(&self, timeout_ms: u64, done: &mut dyn FnMut() -> bool) -> bool {

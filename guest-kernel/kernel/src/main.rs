@@ -21,6 +21,7 @@ pub mod exit;
 pub mod frame_alloc;
 pub mod hal;
 pub mod heap;
+pub mod iaabench;
 pub mod memmap;
 pub mod msi;
 pub mod panic;

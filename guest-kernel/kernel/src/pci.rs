@@ -1,10 +1,11 @@
 //! The PCI functions of this machine, enumerated once through the ECAM
-//! window from the MCFG (none without one), and the virtio devices among them.
+//! window from the MCFG (none without one), and the virtio and IAA
+//! devices among them.
 
 use alloc::vec::Vec;
 
 use guest_drivers::pci::{PciDevice, enumerate};
-use guest_drivers::virtio;
+use guest_drivers::{iaa, virtio};
 use spin::Once;
 
 use crate::boot;
@@ -28,4 +29,9 @@ pub fn virtio_devices(device_type: u16) -> impl Iterator<Item = &'static PciDevi
     devices()
         .iter()
         .filter(move |d| virtio::device_type(d.vendor_id, d.device_id) == Some(device_type))
+}
+
+/// The IAA devices (8086:0cfe), in PCI order.
+pub fn iaa_devices() -> impl Iterator<Item = &'static PciDevice> {
+    devices().iter().filter(|d| iaa::is_iaa(d))
 }

@@ -37,6 +37,9 @@ pub enum Mode<'a> {
     /// Issue the virtio-blk requests `blkbench=` describes, for `make bench`
     /// to count the VM exits they cost.
     BlkBench,
+    /// Compress and decompress pages on the IAA device as `iaabench=`
+    /// says, for the bench to count the VM exits they cost.
+    IaaBench,
     /// Anything else (exit 1).
     Unknown(&'a str),
 }
@@ -52,6 +55,7 @@ pub fn mode(cmdline: &str) -> Mode<'_> {
         Some(Some("reset")) => Mode::Reset,
         Some(Some("triplefault")) => Mode::TripleFault,
         Some(Some("blkbench")) => Mode::BlkBench,
+        Some(Some("iaabench")) => Mode::IaaBench,
         Some(Some(other)) => Mode::Unknown(other),
         Some(None) => Mode::Unknown(""),
     }
@@ -96,6 +100,7 @@ pub fn run(mode: Mode<'_>) -> ExitCode {
             ExitCode::Failure
         }
         Mode::BlkBench => crate::blkbench::run(),
+        Mode::IaaBench => crate::iaabench::run(),
         Mode::Unknown(other) => {
             println!("selftest: unknown mode \"{other}\"");
             ExitCode::Failure

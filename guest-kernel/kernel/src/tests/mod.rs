@@ -24,6 +24,7 @@ mod frame_reuse;
 mod gp_fault;
 mod heap;
 mod heap_reuse;
+mod iaa;
 mod idt;
 mod memmap;
 mod page_fault;
@@ -79,6 +80,10 @@ fn has_net() -> bool {
     bus::virtio_devices(DEVICE_TYPE_NET).next().is_some()
 }
 
+fn has_iaa() -> bool {
+    bus::iaa_devices().next().is_some()
+}
+
 /// The tests, in the order they run.
 const TESTS: &[Test] = &[
     ("heap_alloc", heap::run, None),
@@ -104,6 +109,7 @@ const TESTS: &[Test] = &[
     ),
     ("virtio_msix", virtio_msix::run, Some(has_rng_or_blk)),
     ("virtio_net", virtio_net::run, Some(has_net)),
+    ("iaa", iaa::run, Some(has_iaa)),
 ];
 
 /// Runs every test that applies, prints the report and returns the exit
