@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bus;
+pub mod iaa;
 pub mod legacy;
 pub mod pci;
 #[cfg(test)]
