@@ -169,7 +169,7 @@ impl Iaa {
         let enabled = self.regs.enabled && self.regs.wq_enabled.get(wq).copied().unwrap_or(false);
         let bytes: Option<&[u8; DESCRIPTOR_SIZE]> = data.try_into().ok();
         match bytes {
-            Some(bytes) if enabled && offset % DESCRIPTOR_SIZE as u64 == 0 => {
+            Some(bytes) if enabled && offset.is_multiple_of(DESCRIPTOR_SIZE as u64) => {
                 // Pages 2 and 3 of a WQ are the IMS portals: no IMS here.
                 let ims = (offset % PORTALS_PER_WQ) / PORTAL_PAGE >= 2;
                 self.submit(wq, Descriptor::parse(bytes), ims);
@@ -181,7 +181,7 @@ impl Iaa {
     /// Runs a descriptor and reports its completion.
     fn submit(&mut self, wq: usize, desc: Descriptor, ims: bool) {
         let crav = desc.flags & FLAG_CRAV != 0;
-        if crav && desc.completion_addr % 64 != 0 {
+        if crav && !desc.completion_addr.is_multiple_of(64) {
             self.software_error(wq, &desc, status::CR_ALIGN, desc.completion_addr);
             return;
         }

@@ -148,7 +148,7 @@ impl Engine {
     }
 
     fn read_aecs(mem: &GuestMemory, desc: &Descriptor) -> Result<Aecs, Completion> {
-        if desc.src2_addr % AECS_ALIGN != 0 || (desc.src2_size as usize) < AECS_SIZE {
+        if !desc.src2_addr.is_multiple_of(AECS_ALIGN) || (desc.src2_size as usize) < AECS_SIZE {
             return Err(Completion::with_status(status::ADDR_ALIGN));
         }
         let mut bytes = [0u8; AECS_SIZE];

@@ -212,14 +212,12 @@ impl Registers {
                 self.cmd = merge(self.cmd, u32::MAX);
                 return offset == CMD + 3;
             }
-            SWERR => {
-                // Writing 1 to valid or overflow clears it; clearing valid
-                // releases the whole record.
-                if offset == SWERR {
-                    self.swerr[0] &= !(u64::from(value) & (SWERR_VALID | SWERR_OVERFLOW));
-                    if self.swerr[0] & SWERR_VALID == 0 {
-                        self.swerr = [0; 4];
-                    }
+            // Writing 1 to valid or overflow clears it; clearing valid
+            // releases the whole record.
+            SWERR if offset == SWERR => {
+                self.swerr[0] &= !(u64::from(value) & (SWERR_VALID | SWERR_OVERFLOW));
+                if self.swerr[0] & SWERR_VALID == 0 {
+                    self.swerr = [0; 4];
                 }
             }
             _ => {}

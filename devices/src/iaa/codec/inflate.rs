@@ -1,7 +1,8 @@
 //! The decompress engine: any raw deflate stream (stored, fixed and
 //! dynamic blocks) up to its final block. libdeflate decodes (the fastest
-//! of the crates measured); when it rejects a stream, zlib-rs decodes it
-//! again to learn why, which becomes IAA's analytics error code.
+//! of the crates measured); when it fails, zlib-rs decodes the stream
+//! again to learn why: an output overflow, or a malformed stream whose
+//! zlib message becomes IAA's analytics error code.
 
 use libdeflater::{DecompressionError, Decompressor};
 use zlib_rs::{Inflate, InflateFlush, Status};
@@ -40,10 +41,14 @@ impl Inflater {
     /// Decodes `input` into `out` (whose length is the limit); returns the
     /// bytes produced.
     pub fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize, InflateError> {
+        // libdeflate reads past the end of the input as zero bits, so a
+        // truncated stream may look like one that overflows: let zlib-rs
+        // judge every failure.
         match self.fast.deflate_decompress(input, out) {
             Ok(n) => Ok(n),
-            Err(DecompressionError::InsufficientSpace) => Err(InflateError::Overflow),
-            Err(DecompressionError::BadData) => slow_path(input, out),
+            Err(DecompressionError::InsufficientSpace | DecompressionError::BadData) => {
+                slow_path(input, out)
+            }
         }
     }
 }
@@ -52,12 +57,25 @@ impl Inflater {
 /// (and whose verdict stands should the two ever disagree).
 fn slow_path(input: &[u8], out: &mut [u8]) -> Result<usize, InflateError> {
     let mut z = Inflate::new(false, 15);
-    match z.decompress(input, out, InflateFlush::Finish) {
+    let verdict = |z: &Inflate, result| match result {
         Ok(Status::StreamEnd) => Ok(z.total_out() as usize),
-        Ok(_) if z.total_out() as usize >= out.len() => Err(InflateError::Overflow),
         Ok(_) => Err(InflateError::Corrupt(error_code::BAD_EOF)),
         Err(_) => Err(InflateError::Corrupt(code_for(z.error_message()))),
+    };
+    let first = z.decompress(input, out, InflateFlush::Finish);
+    if !matches!(first, Ok(Status::Ok | Status::BufError)) || (z.total_out() as usize) < out.len() {
+        return verdict(&z, first);
     }
+    // The output is full: one more byte tells an overflow from a stream
+    // that simply stops short.
+    let rest = input.get(z.total_in() as usize..).unwrap_or_default();
+    let mut probe = [0u8; 1];
+    let before = z.total_out();
+    let second = z.decompress(rest, &mut probe, InflateFlush::Finish);
+    if z.total_out() > before {
+        return Err(InflateError::Overflow);
+    }
+    verdict(&z, second).map(|_| out.len())
 }
 
 /// zlib's message for a bad stream, as an IAA analytics error code.
