@@ -105,6 +105,7 @@ bench: build linux-guest referee
 	$(CARGO) run --release -q -p integration --bin blk-exits -- \
 	  --vmm $(VMM) --kernel $(GUEST_KERNEL) --disk target/bench-blk-exits.img
 	$(CARGO) run --release -q -p devices --example blk_bench
+	$(CARGO) run --release -q -p devices --example iaa_bench
 
 clean:
 	$(CARGO) clean
