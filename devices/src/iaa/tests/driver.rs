@@ -163,3 +163,9 @@ fn test_portal_write_to_disabled_wq_is_dropped() {
     assert!(d.msi.take().is_empty());
     assert_eq!(d.read64(SWERR), 0);
 }
+
+#[test]
+fn test_device_is_send_for_the_vmm_bus() {
+    fn shareable<T: Send + 'static>() {}
+    shareable::<Iaa>();
+}

@@ -3,6 +3,7 @@
 
 mod descriptors;
 mod driver;
+mod dynamic;
 mod garbage;
 mod streams;
 
