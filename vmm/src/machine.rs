@@ -12,7 +12,7 @@ use firmware::GuestLayout;
 use vmm_sys_util::epoll::EventSet;
 
 use crate::boot::{load_kernel, preflight, BootRequest};
-use crate::cli::Cli;
+use crate::cli::{Cli, DeviceKind};
 use crate::console::StdinForwarder;
 use crate::error::config_error;
 use crate::fallback::FallbackStats;
@@ -57,6 +57,11 @@ pub fn run(
             "--cpus {} is more than KVM allows ({max_vcpus})",
             cli.cpus
         )));
+    }
+    if cli.device.contains(&DeviceKind::Iaa) && !vm::guest_has_movdir64b(&kvm)? {
+        return Err(config_error(
+            "--device iaa needs MOVDIR64B, which this host's CPU (as KVM reports it) lacks",
+        ));
     }
     let vm = Arc::new(vm::create_vm(&kvm)?);
     let mem = create_guest_memory(&layout)?;

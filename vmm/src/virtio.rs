@@ -1,4 +1,5 @@
-//! The virtio devices the command line asks for: their models are opened
+//! The devices the command line asks for (virtio, and the emulated
+//! accelerators of `--device`): their models are opened
 //! before KVM is touched (a missing disk image is a usage error), then
 //! put on the modern PCI transport with an MSI-X sink each, and their
 //! queues processed by event-loop subscribers, off the vCPU threads.
@@ -9,6 +10,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use devices::iaa::Iaa;
 use devices::pci::SharedFunction;
 use devices::virtio::{
     Block, EventHandler, Net, NetBackend, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci,
@@ -20,7 +22,7 @@ use kvm_ioctls::VmFd;
 use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::eventfd::EventFd;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, DeviceKind};
 use crate::device_args::{default_mac, NetLink};
 use crate::error::config_error;
 use crate::irq::{GsiRouter, KvmIntx, KvmMsiSink};
@@ -28,7 +30,7 @@ use crate::memory::GuestMemory;
 use crate::pci::endpoint_slot;
 use crate::tap::TapBackend;
 
-/// A device model, opened and ready to be put on the transport.
+/// A device model, opened and ready to be put on the PCIe platform.
 pub enum Model {
     /// virtio-blk.
     Block(Block),
@@ -36,6 +38,8 @@ pub enum Model {
     Net(Net),
     /// virtio-rng.
     Rng(Rng),
+    /// An emulated accelerator (`--device`).
+    Accelerator(DeviceKind),
 }
 
 /// The device models, and the advisory locks held on their disk images
@@ -106,6 +110,7 @@ pub fn open_models(cli: &Cli) -> Result<Models> {
     if cli.rng {
         models.push(Model::Rng(Rng::new()));
     }
+    models.extend(cli.device.iter().map(|kind| Model::Accelerator(*kind)));
     Ok(Models { models, locks })
 }
 
@@ -184,9 +189,31 @@ pub fn create_endpoints(
             Model::Block(device) => endpoints.push(device, slot, mem, vm, router)?,
             Model::Net(device) => endpoints.push(device, slot, mem, vm, router)?,
             Model::Rng(device) => endpoints.push(device, slot, mem, vm, router)?,
+            Model::Accelerator(kind) => {
+                endpoints
+                    .functions
+                    .push(create_accelerator(kind, mem, router)?);
+            }
         }
     }
     Ok(endpoints)
+}
+
+/// An accelerator's PCI function (it processes its work on the vCPU
+/// thread that submits it, as the hardware's portals complete before the
+/// guest looks).
+fn create_accelerator(
+    kind: DeviceKind,
+    mem: &GuestMemory,
+    router: &Arc<GsiRouter>,
+) -> Result<SharedFunction> {
+    match kind {
+        DeviceKind::Iaa => {
+            let sink = Arc::new(KvmMsiSink::new("iaa", router.clone()));
+            let iaa = Iaa::new(mem.clone(), sink).context("creating the IAA function")?;
+            Ok(Arc::new(Mutex::new(iaa)))
+        }
+    }
 }
 
 /// Processes one function's queue notifications and backend events.

@@ -84,3 +84,18 @@ fn enable_exit_on_emulation_failure(kvm: &Kvm, vm: &VmFd) -> Result<()> {
     vm.enable_cap(&cap)
         .context("KVM_ENABLE_CAP(KVM_CAP_EXIT_ON_EMULATION_FAILURE)")
 }
+
+/// CPUID.(EAX=7,ECX=0):ECX bit 28.
+const MOVDIR64B_BIT: u32 = 1 << 28;
+
+/// Whether KVM offers MOVDIR64B to guests (it does when the host CPU has
+/// it): idxd refuses to load without it, and every IAA descriptor is one.
+pub fn guest_has_movdir64b(kvm: &Kvm) -> Result<bool> {
+    let cpuid = kvm
+        .get_supported_cpuid(kvm_bindings::KVM_MAX_CPUID_ENTRIES)
+        .context("KVM_GET_SUPPORTED_CPUID")?;
+    Ok(cpuid
+        .as_slice()
+        .iter()
+        .any(|e| e.function == 7 && e.index == 0 && e.ecx & MOVDIR64B_BIT != 0))
+}
