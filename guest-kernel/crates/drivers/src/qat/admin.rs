@@ -22,6 +22,8 @@ pub enum AdminCmd {
     InitAe = 0,
     /// Hand the firmware its constants table.
     ConstantsCfg = 3,
+    /// The AE's request and response counters.
+    CountersGet = 5,
     /// Timer synchronisation.
     Sync = 7,
     /// Compression capabilities (extended features).
@@ -94,6 +96,17 @@ impl AdminResponse {
             word: u32::from_le_bytes([msg[4], msg[5], msg[6], msg[7]]),
             data,
         }
+    }
+
+    /// `req_rec_count` and `resp_sent_count` (u64s at 16 and 24) of a
+    /// COUNTERS_GET answer.
+    pub fn counters(&self) -> (u64, u64) {
+        let word = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&self.data[at..at + 8]);
+            u64::from_le_bytes(b)
+        };
+        (word(0), word(8))
     }
 
     /// `fw_capabilities` (u16 at 16) of a CAPABILITIES_GET answer.

@@ -210,6 +210,21 @@ impl<H: Hal + Clone> Qat<H> {
         &self.admin
     }
 
+    /// The firmware's own counts of requests received and responses sent,
+    /// summed over the service AEs (COUNTERS_GET, as Linux's debugfs
+    /// `fw_counters` reads them).
+    pub fn counters(&self) -> Result<(u64, u64), QatError> {
+        let req = AdminRequest::new(AdminCmd::CountersGet);
+        let service_aes = self.info.ae_mask & !regs::ADMIN_AE_MASK;
+        let (mut requests, mut responses) = (0, 0);
+        for ae in (0..regs::AE_COUNT).filter(|ae| service_aes & (1 << ae) != 0) {
+            let (rx, tx) = self.admin.send(&self.hal, 1 << ae, &req)?.counters();
+            requests += rx;
+            responses += tx;
+        }
+        Ok((requests, responses))
+    }
+
     /// The PMISC BAR.
     pub fn pmisc(&self) -> Mmio {
         self.pmisc

@@ -268,23 +268,26 @@ impl Session {
         })
     }
 
-    /// authenc(hmac(alg), cbc(aes)) as Linux's `qat_alg_aead_init_*_session`
-    /// builds it: encryption has the cipher block first and returns the
-    /// digest after the ciphertext; decryption has the auth block first
-    /// and compares the digest found after the ciphertext.
+    /// authenc(hmac(alg), cbc(aes)) with `digest`-byte tags as Linux's
+    /// `qat_alg_aead_init_*_session` builds it: encryption has the cipher
+    /// block first and returns the digest after the ciphertext; decryption
+    /// has the auth block first and compares the digest found after the
+    /// ciphertext.
     pub fn authenc(
         key: &[u8],
         alg: HashAlg,
-        inner: &[u8],
-        outer: &[u8],
+        (inner, outer): (&[u8], &[u8]),
+        digest: usize,
         dir: Direction,
     ) -> Result<Self, QatError> {
         let size = alg.state_size();
         if inner.len() != size || outer.len() != size {
             return Err(QatError::Unsupported("HMAC state size"));
         }
+        if digest == 0 || digest > alg.digest_size() {
+            return Err(QatError::Unsupported("authenc tag length"));
+        }
         let config = cipher_config(aes_code(key.len())?, CipherMode::Cbc, dir);
-        let digest = alg.digest_size();
         let auth = auth_config(1, alg.code(), digest);
         let counter = alg.block_size() as u32;
         let mut cd = Vec::new();
@@ -456,8 +459,8 @@ mod tests {
     fn test_authenc_layouts_follow_linux() {
         let (inner, outer) = ([1u8; 32], [2u8; 32]);
         let key = [0u8; 16];
-        let enc =
-            Session::authenc(&key, HashAlg::Sha256, &inner, &outer, Direction::Encrypt).unwrap();
+        let states = (&inner[..], &outer[..]);
+        let enc = Session::authenc(&key, HashAlg::Sha256, states, 32, Direction::Encrypt).unwrap();
         // Cipher block 24 bytes, then the auth block at QW 3.
         assert_eq!(enc.cmd, LaCmd::CipherHash);
         assert_eq!(&enc.cd_ctrl[..4], &[2, 2, 0, 0x21]);
@@ -472,8 +475,7 @@ mod tests {
         assert_eq!(&enc.cd[32..36], &64u32.to_be_bytes());
         assert_eq!(&enc.cd[40..72], &inner);
         assert_eq!(&enc.cd[72..104], &outer);
-        let dec =
-            Session::authenc(&key, HashAlg::Sha256, &inner, &outer, Direction::Decrypt).unwrap();
+        let dec = Session::authenc(&key, HashAlg::Sha256, states, 32, Direction::Decrypt).unwrap();
         // Auth block 80 bytes first: cipher config at 16 + 2 * 32.
         assert_eq!(dec.cmd, LaCmd::HashCipher);
         assert_eq!(dec.cd_ctrl[2], 10);
