@@ -39,7 +39,7 @@ struct Bits {
 impl Bits {
     fn put(&mut self, value: u32, len: u32) {
         for i in 0..len {
-            if self.n % 8 == 0 {
+            if self.n.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             let bit = (value >> i) & 1;
