@@ -22,8 +22,10 @@ pub enum IaaConfigError {
     /// Total WQ size smaller than the WQ count.
     #[error("total WQ size {0} cannot give each work queue an entry")]
     TotalWqSize(u16),
-    /// Max transfer shift outside 12..=24 (4 KiB to 16 MiB).
-    #[error("max transfer shift {0} (12 to 24 supported)")]
+    /// Max transfer shift outside 21..=24 (2 MiB to 16 MiB). Linux 6.12
+    /// programs every WQ for 2 MiB whatever GENCAP says, and a WQ asking
+    /// for more than GENCAP allows fails to enable.
+    #[error("max transfer shift {0} (21 to 24 supported)")]
     MaxTransferShift(u8),
 }
 
@@ -72,7 +74,7 @@ impl IaaConfig {
         if self.total_wq_size < u16::from(self.work_queues) {
             return Err(IaaConfigError::TotalWqSize(self.total_wq_size));
         }
-        if !(12..=24).contains(&self.max_transfer_shift) {
+        if !(21..=24).contains(&self.max_transfer_shift) {
             return Err(IaaConfigError::MaxTransferShift(self.max_transfer_shift));
         }
         Ok(())
