@@ -12,6 +12,7 @@ pub mod legacy;
 pub mod pci;
 #[cfg(test)]
 mod test_util;
+pub mod qat;
 pub mod trace;
 pub mod virtio;
 
