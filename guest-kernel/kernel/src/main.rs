@@ -27,6 +27,7 @@ pub mod msi;
 pub mod panic;
 pub mod pci;
 pub mod pvh;
+pub mod qatbench;
 pub mod selftest;
 pub mod serial;
 pub mod tests;

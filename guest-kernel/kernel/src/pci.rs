@@ -35,3 +35,8 @@ pub fn virtio_devices(device_type: u16) -> impl Iterator<Item = &'static PciDevi
 pub fn iaa_devices() -> impl Iterator<Item = &'static PciDevice> {
     devices().iter().filter(|d| iaa::is_iaa(d))
 }
+
+/// The QAT 420xx physical functions (8086:4946), in PCI order.
+pub fn qat_devices() -> impl Iterator<Item = &'static PciDevice> {
+    devices().iter().filter(|d| guest_drivers::qat::is_qat(d))
+}

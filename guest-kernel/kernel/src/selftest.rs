@@ -40,6 +40,9 @@ pub enum Mode<'a> {
     /// Compress and decompress pages on the IAA device as `iaabench=`
     /// says, for the bench to count the VM exits they cost.
     IaaBench,
+    /// Submit batches of QAT requests as `qatbench=` describes, for the
+    /// VMM's exit counters.
+    QatBench,
     /// Anything else (exit 1).
     Unknown(&'a str),
 }
@@ -56,6 +59,7 @@ pub fn mode(cmdline: &str) -> Mode<'_> {
         Some(Some("triplefault")) => Mode::TripleFault,
         Some(Some("blkbench")) => Mode::BlkBench,
         Some(Some("iaabench")) => Mode::IaaBench,
+        Some(Some("qatbench")) => Mode::QatBench,
         Some(Some(other)) => Mode::Unknown(other),
         Some(None) => Mode::Unknown(""),
     }
@@ -101,6 +105,7 @@ pub fn run(mode: Mode<'_>) -> ExitCode {
         }
         Mode::BlkBench => crate::blkbench::run(),
         Mode::IaaBench => crate::iaabench::run(),
+        Mode::QatBench => crate::qatbench::run(),
         Mode::Unknown(other) => {
             println!("selftest: unknown mode \"{other}\"");
             ExitCode::Failure

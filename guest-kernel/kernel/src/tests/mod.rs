@@ -29,6 +29,7 @@ mod idt;
 mod memmap;
 mod page_fault;
 mod pci;
+mod qat;
 mod reserved;
 mod serial;
 mod timer;
@@ -84,6 +85,10 @@ fn has_iaa() -> bool {
     bus::iaa_devices().next().is_some()
 }
 
+fn has_qat() -> bool {
+    bus::qat_devices().next().is_some()
+}
+
 /// The tests, in the order they run.
 const TESTS: &[Test] = &[
     ("heap_alloc", heap::run, None),
@@ -110,6 +115,7 @@ const TESTS: &[Test] = &[
     ("virtio_msix", virtio_msix::run, Some(has_rng_or_blk)),
     ("virtio_net", virtio_net::run, Some(has_net)),
     ("iaa", iaa::run, Some(has_iaa)),
+    ("qat", qat::run, Some(has_qat)),
 ];
 
 /// Runs every test that applies, prints the report and returns the exit

@@ -103,9 +103,8 @@ impl<H: Hal + Send> GcmTfm<H> {
                 auth_res_addr: tag_addr,
             };
             let resp = slot.submit(la::request(&session, &params))?;
-            match response_status(&resp) {
-                0 => {}
-                status => return Err(la_status(status)),
+            if response_status(&resp) != 0 {
+                return Err(la_status(&resp));
             }
             let mut out = read_segments(slot.hal(), &staged.out, body);
             if dir == Direction::Encrypt {
@@ -231,7 +230,7 @@ impl<H: Hal + Send> AuthencTfm<H> {
             let resp = slot.submit(la::request(&session, &params))?;
             match response_status(&resp) {
                 0 => data.scatter(&read_segments(slot.hal(), &staged.out, out_len)),
-                status => Err(la_status(status)),
+                _ => Err(la_status(&resp)),
             }
         })
     }

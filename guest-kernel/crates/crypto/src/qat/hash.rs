@@ -121,7 +121,7 @@ impl<H: Hal + Send> HashTfm for Tfm<H> {
                     slot.hal().dma_read(result_at, &mut digest);
                     Ok(digest)
                 }
-                status => Err(CryptoError::Device(alloc::format!("status {status:#x}"))),
+                _ => Err(super::la_status(&resp)),
             }
         })?;
         out.copy_from_slice(&digest);

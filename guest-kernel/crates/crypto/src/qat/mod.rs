@@ -281,12 +281,15 @@ pub(crate) fn unstage<H: Hal>(
     data.scatter(&read_segments(hal, segments, len))
 }
 
-/// The error for a non-zero LA response status.
-pub(crate) fn la_status(status: u8) -> CryptoError {
-    if status & qat::la::STATUS_CRYPTO_ERROR != 0 {
+/// The error for an LA response with a non-zero status: a crypto error
+/// without an error code is a failed tag or digest comparison (Linux's
+/// -EBADMSG); anything else is the device failing the request.
+pub(crate) fn la_status(resp: &Response) -> CryptoError {
+    let (status, code) = (qat::response_status(resp), resp[5] as i8);
+    if status & qat::la::STATUS_CRYPTO_ERROR != 0 && code == 0 {
         CryptoError::BadMessage
     } else {
-        CryptoError::Device(format!("status {status:#x}"))
+        CryptoError::Device(format!("status {status:#x} error code {code}"))
     }
 }
 

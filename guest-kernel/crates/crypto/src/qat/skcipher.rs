@@ -104,7 +104,7 @@ impl<H: Hal + Send> SkcipherTfm for Tfm<H> {
             let resp = slot.submit(la::request(&session, &params))?;
             match response_status(&resp) {
                 0 => unstage(slot.hal(), &staged.out, len, &mut data),
-                status => Err(CryptoError::Device(alloc::format!("status {status:#x}"))),
+                _ => Err(super::la_status(&resp)),
             }
         })
     }
