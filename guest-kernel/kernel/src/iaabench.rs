@@ -1,7 +1,8 @@
-//! `selftest=iaabench iaabench=<count>[:verify]`: on the first IAA device,
-//! compresses one 4 KiB text page and decompresses the result `count`
-//! times (with `:verify`, each compress is also verified on the device as
-//! iaa_crypto does), then exits 0. Each operation is one descriptor, one
+//! `selftest=iaabench iaabench=<count>[:verify][:irq]`: on the first IAA
+//! device, compresses one 4 KiB text page and decompresses the result
+//! `count` times (with `:verify`, each compress is also verified on the
+//! device as iaa_crypto does; with `:irq`, each descriptor also raises a
+//! completion interrupt, though the record is still polled), then exits 0. Each operation is one descriptor, one
 //! `movdir64b`; the VMM's exit counters for `count` 0 and N give the exits
 //! one descriptor costs. Buffers stay in DMA memory: no copies in the loop.
 
@@ -23,19 +24,25 @@ const PAGE: u32 = 4096;
 struct Plan {
     count: u32,
     verify: bool,
+    irq: bool,
 }
 
-/// Parses `100` or `100:verify`.
+/// Parses `100`, `100:verify`, `100:irq` or `100:verify:irq`.
 fn plan(text: &str) -> Option<Plan> {
-    let (count, verify) = match text.split_once(':') {
-        Some((count, "verify")) => (count, true),
-        Some(_) => return None,
-        None => (text, false),
+    let mut parts = text.split(':');
+    let mut plan = Plan {
+        count: parts.next()?.parse().ok()?,
+        verify: false,
+        irq: false,
     };
-    Some(Plan {
-        count: count.parse().ok()?,
-        verify,
-    })
+    for flag in parts {
+        match flag {
+            "verify" => plan.verify = true,
+            "irq" => plan.irq = true,
+            _ => return None,
+        }
+    }
+    Some(plan)
 }
 
 /// The three DMA buffers: the page, its compressed form, the page again.
@@ -67,7 +74,7 @@ fn pair(iaa: &mut Iaa<KernelHal>, b: &Buffers, verify: bool) -> Result<u32, IaaE
 pub fn run() -> ExitCode {
     let text = cmdline::get(boot::info().cmdline, "iaabench").flatten();
     let Some(plan) = text.and_then(plan) else {
-        println!("iaabench: expected iaabench=<count>[:verify]");
+        println!("iaabench: expected iaabench=<count>[:verify][:irq]");
         return ExitCode::Failure;
     };
     let Some(device) = pci::iaa_devices().next() else {
@@ -78,7 +85,7 @@ pub fn run() -> ExitCode {
     let options = Options {
         msi: Some(msi::target()),
         verify: plan.verify,
-        ..Options::default()
+        completion_interrupts: plan.irq,
     };
     let mut iaa = match Iaa::new(hal, device, options) {
         Ok(iaa) => iaa,

@@ -3,7 +3,8 @@
 //! (verified on the device, as iaa_crypto does) and decompresses back to
 //! the same bytes. Zeros and text fit zswap's 4096 bytes; the random page
 //! does not (the device reports the overflow) and, like any page that does
-//! not fit, is compressed again into 8 KiB. Prints
+//! not fit, is compressed again into 8 KiB. A descriptor asking for a
+//! completion interrupt raises one (WQ 0's vector). Prints
 //! `iaa: <bdf> zeros <n> text <n> counters <n> random <n> bytes, <d> descriptors`.
 //! Left out of the plan without an IAA device.
 
@@ -64,6 +65,16 @@ pub fn run() -> TestResult {
         ensure!(back == page, "{kind:?}: decompressed bytes differ");
         sizes[i] = len;
     }
+    // A completion interrupt per descriptor on vector 1 (iaa_crypto's async_irq).
+    iaa.set_completion_interrupts(true);
+    let before = msi::count();
+    let last = sizes[PageKind::ALL.len() - 1];
+    iaa.decompress(&packed[..last], &mut back)
+        .map_err(|e| format!("decompress with RCI: {e}"))?;
+    ensure!(
+        hal.wait_until(WAIT_MS, &mut || msi::count() > before),
+        "no completion interrupt"
+    );
     println!(
         "iaa: {} zeros {} text {} counters {} random {} bytes, {} descriptors",
         device.bdf,

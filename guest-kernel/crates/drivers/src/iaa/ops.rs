@@ -113,6 +113,12 @@ impl<H: Hal> Iaa<H> {
         &self.hal
     }
 
+    /// Asks for (or stops asking for) a completion interrupt per
+    /// descriptor; it needs MSI-X set up, and the record is polled anyway.
+    pub fn set_completion_interrupts(&mut self, on: bool) {
+        self.options.completion_interrupts = on;
+    }
+
     /// Descriptors submitted so far.
     pub fn descriptors(&self) -> u64 {
         self.descriptors
