@@ -36,7 +36,7 @@ impl Default for Engines {
     fn default() -> Self {
         Self {
             // Level 1: search depth 1, as Linux configures the slice.
-            compressor: Compressor::new(CompressionLvl::fastest()),
+            compressor: Compressor::new(CompressionLvl::new(1).unwrap_or_default()),
             decompressor: Decompressor::new(),
         }
     }
