@@ -86,7 +86,7 @@ fn bench(batches: u32, size: usize) -> Result<u64, QatError> {
         return Err(QatError::Unsupported("no QAT device"));
     };
     let qat = Qat::probe(KernelHal::new(), device, Some(msi::target()))?;
-    let slots = (size + 1).next_power_of_two().max(2);
+    let slots = (size + 1).next_power_of_two().max(4);
     let mut ring = qat.ring_pair(1, slots, SCRATCH)?;
     let reqs = requests(&ring, size)?;
     for _ in 0..batches {

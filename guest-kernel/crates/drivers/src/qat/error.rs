@@ -43,7 +43,7 @@ pub enum QatError {
     },
     /// Bank number past the device's 64.
     BadBank(u8),
-    /// Ring slot count not a power of two in 2..=1024.
+    /// Ring slot count not a power of two in 4..=1024.
     BadRingSize(usize),
     /// More requests than free ring slots.
     RingFull {

@@ -81,7 +81,7 @@ pub struct RingPair<H: Hal> {
 
 impl<H: Hal> RingPair<H> {
     /// Sets up the rings of `bank` with `slots` messages each (a power of
-    /// two, 2..=1024) and `scratch` bytes of DMA memory per slot; with
+    /// two, 4..=1024) and `scratch` bytes of DMA memory per slot; with
     /// `interrupts`, the RX ring raises the bank's interrupt.
     pub(super) fn new(
         hal: H,
@@ -94,7 +94,7 @@ impl<H: Hal> RingPair<H> {
         if bank >= regs::BANKS {
             return Err(QatError::BadBank(bank));
         }
-        let tx_code = size_code(slots * REQUEST_SIZE).filter(|_| (2..=1024).contains(&slots));
+        let tx_code = size_code(slots * REQUEST_SIZE).filter(|_| (4..=1024).contains(&slots));
         let rx_code = size_code(slots * RESPONSE_SIZE);
         let (Some(tx_code), Some(rx_code)) = (tx_code, rx_code) else {
             return Err(QatError::BadRingSize(slots));
