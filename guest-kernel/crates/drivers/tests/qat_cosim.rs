@@ -502,6 +502,28 @@ fn test_a_batch_rings_one_doorbell_and_the_rings_wrap() {
 }
 
 #[test]
+fn test_511_requests_in_one_batch_come_back_once_each() {
+    // The spec's §11 C: a 512-slot ring filled to one short of full, as
+    // Linux's sym rings are, behind one doorbell; then again across the
+    // wrap.
+    let rig = QatRig::new();
+    let qat = rig.probe(true);
+    let mut ring = qat.ring_pair(1, 512, 512).unwrap();
+    for _ in 0..2 {
+        let (reqs, _) = cbc_batch(&ring, 511);
+        let responses = ring.run(&reqs, TIMEOUT_MS).unwrap();
+        let opaques: Vec<u64> = responses
+            .iter()
+            .map(guest_drivers::qat::response_opaque)
+            .collect();
+        assert_eq!(opaques, (0..511).collect::<Vec<u64>>());
+        assert!(responses.iter().all(|r| response_status(r) == 0));
+    }
+    assert_eq!(ring.doorbells(), 2);
+    assert_eq!(qat.counters().unwrap(), (1022, 1022));
+}
+
+#[test]
 fn test_threaded_event_loop_serves_batches() {
     let rig = QatRig::threaded();
     let qat = rig.probe(true);

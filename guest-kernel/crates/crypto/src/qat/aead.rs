@@ -49,7 +49,10 @@ impl<H: Hal + Send + 'static> Aead for QatGcm<H> {
         if tag != GCM_TAG {
             return Err(CryptoError::Unsupported("GCM tags other than 16 bytes"));
         }
-        la::aes_code(key.len()).map_err(|_| CryptoError::BadKey)?;
+        // The firmware subset (spec §9.7) has AES-128 and AES-256 GCM.
+        if !matches!(key.len(), 16 | 32) {
+            return Err(CryptoError::Unsupported("GCM with AES-192 on QAT"));
+        }
         Ok(Box::new(GcmTfm {
             engine: self.0.clone(),
             key: key.to_vec(),

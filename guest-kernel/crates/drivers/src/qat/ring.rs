@@ -261,9 +261,9 @@ impl<H: Hal> RingPair<H> {
             });
         }
         for (i, req) in requests.iter().enumerate() {
-            let mut msg = *req;
-            msg[REQUEST_OPAQUE..REQUEST_OPAQUE + 8].copy_from_slice(&(i as u64).to_le_bytes());
-            self.push(&msg)?;
+            let at = self.tx + (self.tx_tail * REQUEST_SIZE + REQUEST_OPAQUE) as u64;
+            self.push(req)?;
+            self.hal.dma_store(at, i as u64);
         }
         self.doorbell();
         let mut out: Vec<Option<Response>> = alloc::vec![None; requests.len()];
