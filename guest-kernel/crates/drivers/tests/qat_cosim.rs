@@ -428,6 +428,18 @@ fn test_deflate_round_trips_and_reports_overflow() {
     assert_eq!(back, page);
 }
 
+/// The device really compresses (it once wrote stored blocks only).
+#[test]
+fn test_deflate_compresses_a_compressible_page() {
+    let rig = QatRig::new();
+    let qat = rig.probe(true);
+    let mut ring = qat.ring_pair(2, 32, 32 << 10).unwrap();
+    let page: Vec<u8> = (0..8192u32).map(|i| (i / 7 % 251) as u8).collect();
+    let (result, packed) = comp_run(&mut ring, CompCmd::Compress, &page, 9000);
+    assert!(result.ok(), "{result:?}");
+    assert!(packed.len() < page.len() / 2, "{} bytes", packed.len());
+}
+
 /// `count` CBC encryptions of distinct 64-byte blocks, slot `i` for
 /// request `i`.
 fn cbc_batch(ring: &RingPair<Sim>, count: usize) -> (Vec<Request>, Vec<Segment>) {
