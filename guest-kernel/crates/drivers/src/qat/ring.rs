@@ -101,12 +101,15 @@ impl<H: Hal> RingPair<H> {
         };
         let tx = alloc_ring(&hal, slots * REQUEST_SIZE)?;
         let rx = alloc_ring(&hal, slots * RESPONSE_SIZE)?;
+        // One allocation for every slot (allocations are whole pages).
+        let scratch_len = scratch.next_multiple_of(64);
+        let scratch_base = hal.dma_alloc(slots * scratch_len)?;
         let scratch = (0..slots)
-            .map(|_| {
-                let addr = hal.dma_alloc(scratch)?;
-                Ok(DmaRegion { addr, len: scratch })
+            .map(|i| DmaRegion {
+                addr: scratch_base + (i * scratch_len) as u64,
+                len: scratch_len,
             })
-            .collect::<Result<Vec<_>, QatError>>()?;
+            .collect();
         let csr = |reg, ring| bank_csr(bank, reg, ring);
         // adf_init_ring: configuration, then base, per ring.
         etr.write(&hal, csr(regs::RING_CONFIG, regs::TX_RING), tx_code);
