@@ -63,7 +63,8 @@ pub struct Cli {
 
     /// An emulated PCIe accelerator (repeatable): iaa (Intel IAA 1.0,
     /// 8086:0cfe, the idxd/iaa_crypto compression device; needs MOVDIR64B
-    /// on the host CPU).
+    /// on the host CPU), qat (Intel QAT 420xx, 8086:4946, crypto and
+    /// compression; Linux's driver loads qat_420xx*.bin firmware).
     #[arg(long, value_name = "NAME", value_enum)]
     pub device: Vec<DeviceKind>,
 
@@ -79,6 +80,8 @@ pub struct Cli {
 pub enum DeviceKind {
     /// Intel IAA 1.0 (In-Memory Analytics Accelerator).
     Iaa,
+    /// Intel QAT 420xx (QuickAssist Technology).
+    Qat,
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {

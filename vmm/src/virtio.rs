@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use devices::iaa::Iaa;
 use devices::pci::SharedFunction;
+use devices::qat::Qat420xx;
 use devices::virtio::{
     Block, EventHandler, Net, NetBackend, Rng, UnixDatagramBackend, VirtioDevice, VirtioPci,
     DEVICE_TOKEN_BASE,
@@ -189,30 +190,40 @@ pub fn create_endpoints(
             Model::Block(device) => endpoints.push(device, slot, mem, vm, router)?,
             Model::Net(device) => endpoints.push(device, slot, mem, vm, router)?,
             Model::Rng(device) => endpoints.push(device, slot, mem, vm, router)?,
-            Model::Accelerator(kind) => {
-                endpoints
-                    .functions
-                    .push(create_accelerator(kind, mem, router)?);
-            }
+            Model::Accelerator(kind) => endpoints.push_accelerator(kind, mem, router)?,
         }
     }
     Ok(endpoints)
 }
 
-/// An accelerator's PCI function (it processes its work on the vCPU
-/// thread that submits it, as the hardware's portals complete before the
-/// guest looks).
-fn create_accelerator(
-    kind: DeviceKind,
-    mem: &GuestMemory,
-    router: &Arc<GsiRouter>,
-) -> Result<SharedFunction> {
-    match kind {
-        DeviceKind::Iaa => {
-            let sink = Arc::new(KvmMsiSink::new("iaa", router.clone()));
-            let iaa = Iaa::new(mem.clone(), sink).context("creating the IAA function")?;
-            Ok(Arc::new(Mutex::new(iaa)))
+impl Endpoints {
+    /// Adds an accelerator's PCI function. IAA runs each descriptor on the
+    /// vCPU thread that submits it (its portals complete before the guest
+    /// polls); QAT serves its rings on the event thread, after a doorbell.
+    fn push_accelerator(
+        &mut self,
+        kind: DeviceKind,
+        mem: &GuestMemory,
+        router: &Arc<GsiRouter>,
+    ) -> Result<()> {
+        match kind {
+            DeviceKind::Iaa => {
+                let sink = Arc::new(KvmMsiSink::new("iaa", router.clone()));
+                let iaa = Iaa::new(mem.clone(), sink).context("creating the IAA function")?;
+                self.functions.push(Arc::new(Mutex::new(iaa)));
+            }
+            DeviceKind::Qat => {
+                let sink = Arc::new(KvmMsiSink::new("qat", router.clone()));
+                let qat = Qat420xx::new(mem.clone(), sink).context("creating the QAT function")?;
+                let subscriber = QueueSubscriber {
+                    events: qat.events(),
+                    handler: qat.handler(),
+                };
+                self.functions.push(Arc::new(Mutex::new(qat)));
+                self.subscribers.push(Arc::new(Mutex::new(subscriber)));
+            }
         }
+        Ok(())
     }
 }
 
