@@ -20,7 +20,7 @@ RUNS    ?= 15
 
 LINUX_RIG := integration/scripts/linux-guest.sh
 
-.PHONY: all setup vmm guest build run test lint unit bench clean linux-guest linux-stock-check referee qat-firmware
+.PHONY: all setup vmm guest build run test lint unit bench fuzz clean linux-guest linux-stock-check referee qat-firmware
 
 all: build
 
@@ -106,6 +106,12 @@ bench: build linux-guest referee
 	  --vmm $(VMM) --kernel $(GUEST_KERNEL) --disk target/bench-blk-exits.img
 	$(CARGO) run --release -q -p devices --example blk_bench
 	$(CARGO) run --release -q -p devices --example iaa_bench
+
+## fuzz: the BPF verifier's soundness fuzzer at length (FUZZ_CASES programs;
+## every accepted one must run clean in the checked interpreter).
+FUZZ_CASES ?= 200000
+fuzz:
+	FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p guest-bpf --test soundness -- --nocapture
 
 clean:
 	$(CARGO) clean

@@ -60,12 +60,15 @@ impl<'a> Env<'a> {
         }
     }
 
-    /// Bytes after a narrow spill keep zeroes (and, for privileged loaders,
-    /// unwritten bytes) and otherwise become `Misc`.
+    /// Bytes after a narrow spill keep zeroes and stay unwritten when they
+    /// were; the rest become `Misc`. Deliberately stricter than Linux 6.8,
+    /// which turns unwritten bytes into `Misc` for loaders without
+    /// `CAP_PERFMON` (so a later read of bytes nobody wrote is accepted):
+    /// we never let a program read stack bytes it did not write.
     fn misc_byte(&self, b: SlotByte) -> SlotByte {
         match b {
             SlotByte::Zero => SlotByte::Zero,
-            SlotByte::Invalid if self.allow_ptr_leaks() => SlotByte::Invalid,
+            SlotByte::Invalid => SlotByte::Invalid,
             _ => SlotByte::Misc,
         }
     }
