@@ -104,8 +104,11 @@ bench: build linux-guest referee
 	  --referee-initrd target/bench-poweroff.cpio
 	$(CARGO) run --release -q -p integration --bin blk-exits -- \
 	  --vmm $(VMM) --kernel $(GUEST_KERNEL) --disk target/bench-blk-exits.img
+	$(CARGO) run --release -q -p integration --bin accel-exits -- \
+	  --vmm $(VMM) --kernel $(GUEST_KERNEL)
 	$(CARGO) run --release -q -p devices --example blk_bench
 	$(CARGO) run --release -q -p devices --example iaa_bench
+	$(CARGO) run --release -q -p devices --example qat_bench
 
 ## fuzz: the BPF verifier's soundness fuzzer at length (FUZZ_CASES programs;
 ## every accepted one must run clean in the checked interpreter).

@@ -4,6 +4,7 @@
 //! The Makefile builds everything first (`make test`). Paths can be
 //! overridden with `VMM_BIN`, `GUEST_KERNEL` and `TINY_GUEST`.
 
+pub mod exits;
 pub mod linux;
 
 use std::io::Read;

@@ -7,55 +7,8 @@
 //! against. Counts of exits do not depend on the machine.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-/// Exit counters from `vmm exits: mmio_read=.. mmio_write=.. pio=.. hlt=.. other=..`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Exits {
-    mmio_read: f64,
-    mmio_write: f64,
-    pio: f64,
-    other: f64,
-    /// `exit_ms` of `vmm timings:`, the VM's run time.
-    exit_ms: f64,
-}
-
-impl Exits {
-    fn parse(stderr: &str) -> Option<Self> {
-        let line = stderr.lines().find(|l| l.starts_with("vmm exits: "))?;
-        let timings = stderr.lines().find(|l| l.starts_with("vmm timings: "))?;
-        let field = |line: &str, key: &str| -> Option<f64> {
-            line.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))?
-                .parse()
-                .ok()
-        };
-        let get = |key: &str| field(line, key);
-        Some(Self {
-            mmio_read: get("mmio_read")?,
-            mmio_write: get("mmio_write")?,
-            pio: get("pio")?,
-            other: get("other")?,
-            exit_ms: field(timings, "exit_ms")?,
-        })
-    }
-
-    /// (self - base) / n.
-    fn per_request(self, base: Self, n: f64) -> Self {
-        Self {
-            mmio_read: (self.mmio_read - base.mmio_read) / n,
-            mmio_write: (self.mmio_write - base.mmio_write) / n,
-            pio: (self.pio - base.pio) / n,
-            other: (self.other - base.other) / n,
-            exit_ms: (self.exit_ms - base.exit_ms) / n,
-        }
-    }
-
-    /// MMIO exits: what the device's registers cost (PIO is the console).
-    fn mmio(self) -> f64 {
-        self.mmio_read + self.mmio_write
-    }
-}
+use integration::exits::{boot_counting, Exits};
 
 struct Args {
     vmm: PathBuf,
@@ -87,27 +40,12 @@ fn parse_args() -> Args {
 fn run(args: &Args, plan: &str, ioeventfd: bool) -> Exits {
     let disk = format!("path={}", args.disk.display());
     let cmdline = format!("selftest=blkbench blkbench={plan}");
-    let mut command = Command::new(&args.vmm);
-    command.args(["--kernel"]).arg(&args.kernel).args([
-        "--disk",
-        &disk,
-        "--cmdline",
-        &cmdline,
-        "--timings",
-        "--timeout",
-        "120",
-    ]);
-    if !ioeventfd {
-        command.env("VMM_IOEVENTFD", "off");
-    }
-    let out = command.output().expect("running the VMM");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.code() == Some(0),
-        "blkbench={plan} failed:\n{}{stderr}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    Exits::parse(&stderr).expect("no `vmm exits:` line")
+    let envs: &[(&str, &str)] = if ioeventfd {
+        &[]
+    } else {
+        &[("VMM_IOEVENTFD", "off")]
+    };
+    boot_counting(&args.vmm, &args.kernel, &cmdline, &["--disk", &disk], envs).0
 }
 
 fn main() {
@@ -128,8 +66,8 @@ fn main() {
         for (i, ioeventfd) in [true, false].into_iter().enumerate() {
             let base = run(&args, &format!("{op}:{bytes}:0"), ioeventfd);
             let with = run(&args, &format!("{op}:{bytes}:{n}"), ioeventfd);
-            let per = with.per_request(base, f64::from(n));
-            totals[i] = per.mmio();
+            let per = with.per_op(base, f64::from(n));
+            totals[i] = per.mmio_read + per.mmio_write;
             println!(
                 "| {op} {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
                 if bytes >= 1 << 20 {
@@ -141,7 +79,7 @@ fn main() {
                 per.mmio_read,
                 per.mmio_write,
                 per.other,
-                per.mmio(),
+                per.mmio_read + per.mmio_write,
                 per.exit_ms * 1e3
             );
         }
