@@ -7,7 +7,9 @@ use super::bits::{BitWriter, Overflow};
 
 /// IAA's history window.
 pub const WINDOW: usize = 4096;
-const MIN_MATCH: usize = 4;
+/// Deflate's shortest match, as zlib takes it: a 3-byte match within the
+/// 4 KiB window always codes shorter than three fixed-code literals.
+const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
 const HASH_BITS: u32 = 14;
 const END_OF_BLOCK: usize = 256;
@@ -51,7 +53,7 @@ pub struct Encoded {
 }
 
 /// Compressor scratch kept between descriptors: a hash table of the last
-/// position each 4-byte prefix was seen at. Positions are stored offset by
+/// position each 3-byte prefix was seen at. Positions are stored offset by
 /// a base that advances every call, so the table never needs clearing.
 #[derive(Debug)]
 pub struct Encoder {
@@ -104,9 +106,10 @@ fn put_code(w: &mut BitWriter<'_>, code: Option<&Code>) -> Result<(), EncodeErro
     }
 }
 
-fn load32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at + 4)?;
-    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+/// The 3-byte prefix at `at` (the unit matches are found by).
+fn load24(data: &[u8], at: usize) -> Option<u32> {
+    let bytes = data.get(at..at + 3)?;
+    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], 0]))
 }
 
 /// Bytes from `a` and `b` (a < b) that agree, at most `max`.
@@ -185,20 +188,20 @@ impl Encoder {
         let base = self.base;
         self.base += span;
         let mut i = 0;
-        while let Some(value) = load32(input, i) {
+        while let Some(value) = load24(input, i) {
             let slot = hash(value);
             let candidate = self.head[slot];
             self.head[slot] = base + i as u32;
             if candidate >= base {
                 let at = (candidate - base) as usize;
                 let dist = i - at;
-                if dist <= WINDOW && load32(input, at) == Some(value) {
+                if dist <= WINDOW && load24(input, at) == Some(value) {
                     let max = MAX_MATCH.min(input.len() - i);
                     let len = MIN_MATCH
                         + match_len(input, at + MIN_MATCH, i + MIN_MATCH, max - MIN_MATCH);
                     emit_match(w, aecs, len, dist)?;
                     for j in i + 1..i + len {
-                        if let Some(v) = load32(input, j) {
+                        if let Some(v) = load24(input, j) {
                             self.head[hash(v)] = base + j as u32;
                         }
                     }
