@@ -129,7 +129,7 @@ const PROTOS: [Proto; 6] = [
     proto(
         id::TRACE_PRINTK,
         RetType::Integer,
-        [ReadonlyMem, ConstSize, Any, Any, Any],
+        [ReadonlyMem, ConstSize, No, No, No],
         NeedCap::Perfmon,
     ),
     proto(

@@ -126,12 +126,21 @@ impl Bounds {
 
     /// Tighten ranges from the tnum, cross-deduce between the domains,
     /// tighten the tnum from the ranges, and tighten the ranges again.
+    ///
+    /// Repeated until nothing changes (a few rounds at most), so the result
+    /// is a fixpoint: syncing again changes nothing.
     pub fn sync(&mut self) {
-        self.tighten_from_tnum();
-        self.deduce();
-        self.deduce();
-        self.tnum_from_ranges();
-        self.tighten_from_tnum();
+        for _ in 0..8 {
+            let before = *self;
+            self.tighten_from_tnum();
+            self.deduce();
+            self.deduce();
+            self.tnum_from_ranges();
+            self.tighten_from_tnum();
+            if *self == before || self.is_inconsistent() {
+                break;
+            }
+        }
     }
 
     /// Whether the knowledge describes no value at all.

@@ -161,7 +161,13 @@ impl<'a> Env<'a> {
                 {
                     add_new = false;
                 }
-                keep.push(i);
+                let c = &mut self.cps[i as usize];
+                c.misses += 1;
+                // Loop states that keep missing leave the list (they stay
+                // in memory: descendants' parent chains walk them).
+                if c.misses <= c.hits * 3 + 3 {
+                    keep.push(i);
+                }
                 continue;
             }
             let covered = if self.bpf_capable() {
