@@ -92,6 +92,19 @@ impl Signals {
     }
 }
 
+/// Copies the bytes of `config` at `offset` into `data`; bytes past its
+/// end read as zero (how a device-configuration read beyond the fields a
+/// device defines answers).
+pub fn read_config_bytes(config: &[u8], offset: u64, data: &mut [u8]) {
+    for (i, byte) in data.iter_mut().enumerate() {
+        *byte = offset
+            .checked_add(i as u64)
+            .and_then(|o| usize::try_from(o).ok())
+            .and_then(|o| config.get(o).copied())
+            .unwrap_or(0);
+    }
+}
+
 /// A virtio device model. All methods run on the event-manager thread
 /// (queue work) or, briefly, on a vCPU thread (configuration access,
 /// activation and reset); none may block for long except queue work.

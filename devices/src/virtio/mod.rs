@@ -26,7 +26,9 @@ mod worker;
 mod tests;
 
 pub use blk::*;
-pub use device::{ActivateError, DeviceType, GuestMemory, Signals, VirtioDevice};
+pub use device::{
+    read_config_bytes, ActivateError, DeviceType, GuestMemory, Signals, VirtioDevice,
+};
 pub use net::*;
 pub use pci::{VirtioPci, VirtioPciError, MAX_QUEUES};
 pub use regs::*;

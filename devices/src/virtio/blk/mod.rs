@@ -17,7 +17,7 @@ use thiserror::Error;
 use virtio_queue::{Queue, QueueT};
 
 use super::chain::{complete, Chain};
-use super::device::{DeviceType, GuestMemory, Signals, VirtioDevice};
+use super::device::{read_config_bytes, DeviceType, GuestMemory, Signals, VirtioDevice};
 use request::Disk;
 pub use request::{
     VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_UNSUPP, VIRTIO_BLK_T_FLUSH,
@@ -153,13 +153,7 @@ impl VirtioDevice for Block {
     }
 
     fn read_config(&self, offset: u64, data: &mut [u8]) {
-        for (i, byte) in data.iter_mut().enumerate() {
-            *byte = offset
-                .checked_add(i as u64)
-                .and_then(|o| usize::try_from(o).ok())
-                .and_then(|o| self.config.get(o).copied())
-                .unwrap_or(0);
-        }
+        read_config_bytes(&self.config, offset, data);
     }
 
     fn process_queue(

@@ -18,7 +18,7 @@ use vm_memory::{Bytes, GuestAddress};
 pub use backend::{NetBackend, UnixDatagramBackend};
 
 use super::chain::{complete, Chain};
-use super::device::{DeviceType, GuestMemory, Signals, VirtioDevice};
+use super::device::{read_config_bytes, DeviceType, GuestMemory, Signals, VirtioDevice};
 
 /// Feature bit: the configuration has a MAC address.
 pub const VIRTIO_NET_F_MAC: u32 = 5;
@@ -215,13 +215,7 @@ impl VirtioDevice for Net {
     }
 
     fn read_config(&self, offset: u64, data: &mut [u8]) {
-        for (i, byte) in data.iter_mut().enumerate() {
-            *byte = offset
-                .checked_add(i as u64)
-                .and_then(|o| usize::try_from(o).ok())
-                .and_then(|o| self.config.get(o).copied())
-                .unwrap_or(0);
-        }
+        read_config_bytes(&self.config, offset, data);
     }
 
     fn process_queue(
