@@ -23,5 +23,6 @@ extern crate alloc;
 
 pub mod buddy;
 pub mod page;
+pub mod slub;
 
 pub use page::{MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SHIFT, PAGE_SIZE};

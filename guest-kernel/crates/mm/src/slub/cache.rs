@@ -1,0 +1,509 @@
+//! A kmem cache: objects of one size on slabs from the page allocator.
+//!
+//! Per CPU, a current slab whose free objects form the CPU freelist; the
+//! CPU's freelist head and a transaction id share one 64-bit word (`tid`
+//! in the high half, the head's offset in the slab in the low half), so
+//! the allocation and free fast paths are one compare-exchange with no
+//! lock, and a fast path interrupted by another one retries instead of
+//! reusing a stale head (Linux's `this_cpu_cmpxchg_double` on
+//! `freelist, tid`, in a width every x86_64 CPU and emulator has).
+//! Everything else (refilling from a partial or new slab, frees to a slab
+//! that is not the CPU's, debug checks) takes the cache's lock.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use spin::Mutex;
+
+use super::backend::SlabBackend;
+use super::layout::{min_partial, Layout, LayoutError};
+use super::partial::Partial;
+use super::slab::{self, header, FreePointer, SlabHeader};
+use super::{debug, SlabError, SlubConfig};
+
+/// CPUs a cache keeps a current slab for.
+pub const MAX_CPUS: usize = 8;
+/// Low half of the CPU word when the CPU freelist is empty.
+const NIL: u32 = u32::MAX;
+/// Source of cache tags.
+static NEXT_TAG: AtomicUsize = AtomicUsize::new(1);
+
+/// An object constructor, run on every object when its slab is created.
+pub type Ctor = fn(NonNull<u8>);
+
+/// One CPU's state (Linux's `kmem_cache_cpu`).
+#[derive(Debug)]
+struct CpuSlab {
+    /// `tid << 32 | offset of the freelist head in the slab` (or [`NIL`]).
+    word: AtomicU64,
+    /// Base of the current slab (0: none).
+    slab: AtomicUsize,
+}
+
+impl CpuSlab {
+    const fn new() -> Self {
+        Self {
+            word: AtomicU64::new(NIL as u64),
+            slab: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// `word` with the next transaction id and head offset `offset`.
+fn next_word(word: u64, offset: u32) -> u64 {
+    ((word >> 32).wrapping_add(1) << 32) | u64::from(offset)
+}
+
+/// `/proc/slabinfo` figures of one cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlabInfo {
+    /// The cache's name.
+    pub name: &'static str,
+    /// Objects handed out (exact for the calling CPU's slab; other CPUs'
+    /// free objects count as active).
+    pub active_objs: usize,
+    /// Objects the cache's slabs hold.
+    pub num_objs: usize,
+    /// Bytes per object slot (Linux's `objsize` column is `s->size`).
+    pub objsize: usize,
+    /// Bytes the user asked for per object.
+    pub object_size: usize,
+    /// Objects per slab.
+    pub objperslab: usize,
+    /// Pages per slab.
+    pub pagesperslab: usize,
+    /// Slabs the cache holds.
+    pub num_slabs: usize,
+}
+
+impl core::fmt::Display for SlabInfo {
+    /// One `/proc/slabinfo` 2.1 line.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{:<17} {:>6} {:>6} {:>6} {:>4} {:>4} : tunables {:>4} {:>4} {:>4} : slabdata {:>6} {:>6} {:>6}",
+            self.name,
+            self.active_objs,
+            self.num_objs,
+            self.objsize,
+            self.objperslab,
+            self.pagesperslab,
+            0,
+            0,
+            0,
+            self.num_slabs,
+            self.num_slabs,
+            0
+        )
+    }
+}
+
+/// A cache of equally sized objects.
+#[derive(Debug)]
+pub struct KmemCache<B: SlabBackend> {
+    name: &'static str,
+    layout: Layout,
+    fp: FreePointer,
+    ctor: Option<Ctor>,
+    debug: bool,
+    poison: bool,
+    tag: usize,
+    min_partial: usize,
+    cpus: [CpuSlab; MAX_CPUS],
+    partial: Mutex<Partial>,
+    nr_slabs: AtomicUsize,
+    backend: B,
+}
+
+impl<B: SlabBackend> KmemCache<B> {
+    /// A cache of `size`-byte objects aligned to `align` (at least a word),
+    /// each passed through `ctor` when its slab is made. `config.debug`
+    /// turns on red zones (and poisoning, unless there is a constructor).
+    pub fn new(
+        name: &'static str,
+        size: usize,
+        align: usize,
+        ctor: Option<Ctor>,
+        config: &SlubConfig,
+        backend: B,
+    ) -> Result<Self, LayoutError> {
+        let layout = Layout::new(size, align, ctor.is_some(), config.debug, config.nr_cpus)?;
+        Ok(Self {
+            name,
+            layout,
+            fp: FreePointer {
+                offset: layout.fp_offset,
+                random: config.random,
+            },
+            ctor,
+            debug: config.debug,
+            poison: config.debug && ctor.is_none(),
+            tag: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
+            min_partial: min_partial(size),
+            cpus: [const { CpuSlab::new() }; MAX_CPUS],
+            partial: Mutex::new(Partial::new()),
+            nr_slabs: AtomicUsize::new(0),
+            backend,
+        })
+    }
+
+    /// The cache's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Object and slab layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// `min_partial`: empty slabs kept on the partial list before freeing.
+    pub fn min_partial(&self) -> usize {
+        self.min_partial
+    }
+
+    fn cpu(&self) -> &CpuSlab {
+        &self.cpus[self.backend.cpu_id()]
+    }
+
+    fn slab_of(&self, obj: usize) -> usize {
+        obj & !(self.layout.slab_bytes() - 1)
+    }
+
+    /// Allocates an object (uninitialised, or as the constructor left it).
+    #[inline]
+    pub fn alloc(&self) -> Result<NonNull<u8>, SlabError> {
+        if !self.debug {
+            if let Some(obj) = self.pop_cpu(self.cpu()) {
+                // SAFETY: objects live in slabs, never at address 0.
+                return Ok(unsafe { NonNull::new_unchecked(obj as *mut u8) });
+            }
+        }
+        self.alloc_slow()
+    }
+
+    /// Frees an object.
+    ///
+    /// # Safety
+    /// `obj` came from this cache's [`Self::alloc`] and is not used after.
+    /// Without debugging, only a free of the freelist head itself is caught
+    /// as a double free; other misuse corrupts the cache.
+    #[inline]
+    pub unsafe fn free(&self, obj: NonNull<u8>) -> Result<(), SlabError> {
+        let obj = obj.as_ptr() as usize;
+        let base = self.slab_of(obj);
+        if self.debug {
+            return self.free_debug(base, obj);
+        }
+        if self.push_cpu(self.cpu(), base, obj)? {
+            return Ok(());
+        }
+        let mut partial = self.partial.lock();
+        // SAFETY: per the contract `obj` is an allocated object of ours.
+        unsafe { self.free_to_slab(&mut partial, base, obj) }
+    }
+
+    /// Pops the CPU freelist's head.
+    fn pop_cpu(&self, cpu: &CpuSlab) -> Option<usize> {
+        loop {
+            let word = cpu.word.load(Ordering::Acquire);
+            let offset = word as u32;
+            if offset == NIL {
+                return None;
+            }
+            let base = cpu.slab.load(Ordering::Relaxed);
+            let obj = base + offset as usize;
+            let next = self.fp.get(obj);
+            let next_offset = if next == 0 {
+                NIL
+            } else {
+                next.wrapping_sub(base) as u32
+            };
+            let new = next_word(word, next_offset);
+            if cpu
+                .word
+                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(obj);
+            }
+        }
+    }
+
+    /// Pushes `obj` on the CPU freelist if its slab is the CPU's; `false`
+    /// if it is not.
+    fn push_cpu(&self, cpu: &CpuSlab, base: usize, obj: usize) -> Result<bool, SlabError> {
+        loop {
+            let word = cpu.word.load(Ordering::Acquire);
+            if cpu.slab.load(Ordering::Relaxed) != base {
+                return Ok(false);
+            }
+            let offset = word as u32;
+            let head = if offset == NIL {
+                0
+            } else {
+                base + offset as usize
+            };
+            if head == obj {
+                return Err(SlabError::DoubleFree { obj });
+            }
+            self.fp.set(obj, head);
+            let new = next_word(word, (obj - base) as u32);
+            if cpu
+                .word
+                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Makes `list` (objects of the slab at `base`, 0 for none) the CPU freelist.
+    fn publish(cpu: &CpuSlab, base: usize, list: usize) {
+        let offset = if list == 0 { NIL } else { (list - base) as u32 };
+        let word = cpu.word.load(Ordering::Relaxed);
+        cpu.word.store(next_word(word, offset), Ordering::Release);
+    }
+
+    /// Refills the CPU freelist under the lock and takes an object:
+    /// remote frees to the current slab, else a partial slab, else a new one.
+    fn alloc_slow(&self) -> Result<NonNull<u8>, SlabError> {
+        let cpu = self.cpu();
+        let mut partial = self.partial.lock();
+        loop {
+            if let Some(obj) = self.pop_cpu(cpu) {
+                return self.hand_out(cpu, obj);
+            }
+            let old = cpu.slab.load(Ordering::Relaxed);
+            if old != 0 {
+                // SAFETY: the CPU's slab is ours; we hold the lock.
+                let h = unsafe { &mut *header(old, &self.layout) };
+                if h.freelist != 0 {
+                    let list = core::mem::take(&mut h.freelist);
+                    h.inuse = self.layout.objects as u32;
+                    Self::publish(cpu, old, list);
+                    continue;
+                }
+                // Full: it leaves the CPU and sits on no list.
+                h.frozen = 0;
+                cpu.slab.store(0, Ordering::Relaxed);
+            }
+            // SAFETY: we hold the lock; the list holds our slabs.
+            let base = match unsafe { partial.pop_head(&self.layout) } {
+                Some(base) => base,
+                None => self.new_slab().ok_or(SlabError::OutOfMemory)?,
+            };
+            // SAFETY: a slab of ours, off every list, under the lock.
+            let h = unsafe { &mut *header(base, &self.layout) };
+            h.frozen = 1;
+            let list = core::mem::take(&mut h.freelist);
+            h.inuse = self.layout.objects as u32;
+            cpu.slab.store(base, Ordering::Relaxed);
+            Self::publish(cpu, base, list);
+        }
+    }
+
+    /// The debug checks on an object about to be handed out (under the lock).
+    fn hand_out(&self, cpu: &CpuSlab, obj: usize) -> Result<NonNull<u8>, SlabError> {
+        if self.debug {
+            let word = cpu.word.load(Ordering::Relaxed);
+            let base = self.slab_of(obj);
+            if word as u32 != NIL && !self.is_object(base, base + (word as u32) as usize) {
+                Self::publish(cpu, base, 0);
+                return Err(SlabError::FreelistCorrupt { obj });
+            }
+            debug::check_alloc(obj, &self.layout, self.poison)?;
+        }
+        // SAFETY: objects live in slabs, never at address 0.
+        Ok(unsafe { NonNull::new_unchecked(obj as *mut u8) })
+    }
+
+    /// Whether `obj` is the start of an object slot of the slab at `base`.
+    fn is_object(&self, base: usize, obj: usize) -> bool {
+        let Some(offset) = obj.checked_sub(base + self.layout.red_left) else {
+            return false;
+        };
+        offset.is_multiple_of(self.layout.stride)
+            && offset / self.layout.stride < self.layout.objects
+    }
+
+    /// A free with every debug check, under the lock.
+    fn free_debug(&self, base: usize, obj: usize) -> Result<(), SlabError> {
+        let mut partial = self.partial.lock();
+        if !self.is_object(base, obj) {
+            return Err(SlabError::NotFromCache { obj });
+        }
+        // SAFETY: `base` is a slab base if `obj` is one of our objects; the
+        // tag check below is what confirms it, reading our own header.
+        let tag = unsafe { (*header(base, &self.layout)).cache };
+        if tag != self.tag {
+            return Err(SlabError::NotFromCache { obj });
+        }
+        debug::check_free(obj, &self.layout)?;
+        debug::mark_free(obj, &self.layout, self.poison);
+        if self.push_cpu(self.cpu(), base, obj)? {
+            return Ok(());
+        }
+        // SAFETY: checked above to be an allocated object of ours.
+        unsafe { self.free_to_slab(&mut partial, base, obj) }
+    }
+
+    /// Puts `obj` on its slab's freelist, moving the slab between lists.
+    ///
+    /// # Safety
+    /// `obj` is an allocated object of the slab at `base`; the lock is held
+    /// (`partial` is its guard's contents).
+    unsafe fn free_to_slab(
+        &self,
+        partial: &mut Partial,
+        base: usize,
+        obj: usize,
+    ) -> Result<(), SlabError> {
+        // SAFETY: per the contract, a slab of ours, under the lock.
+        let h: &mut SlabHeader = unsafe { &mut *header(base, &self.layout) };
+        if h.freelist == obj || h.inuse == 0 {
+            return Err(SlabError::DoubleFree { obj });
+        }
+        let was_full = h.freelist == 0;
+        self.fp.set(obj, h.freelist);
+        h.freelist = obj;
+        h.inuse -= 1;
+        if h.frozen != 0 {
+            return Ok(());
+        }
+        if h.inuse == 0 && partial.len >= self.min_partial {
+            if !was_full {
+                // SAFETY: a partial slab with a free object is on the list.
+                unsafe { partial.remove(base, &self.layout) };
+            }
+            self.discard(base);
+        } else if was_full {
+            // SAFETY: a full slab is on no list.
+            unsafe { partial.push_tail(base, &self.layout) };
+        }
+        Ok(())
+    }
+
+    /// A fresh slab, formatted; `None` if the page allocator is out of memory.
+    fn new_slab(&self) -> Option<usize> {
+        let block = self.backend.alloc_pages(self.layout.order)?;
+        self.nr_slabs.fetch_add(1, Ordering::Relaxed);
+        let base = block.as_ptr() as usize;
+        slab::format(base, &self.layout, self.fp, self.tag, |obj| {
+            if self.debug {
+                debug::mark_free(obj, &self.layout, self.poison);
+            }
+            if let Some(ctor) = self.ctor {
+                // SAFETY: objects live in slabs, never at address 0.
+                ctor(unsafe { NonNull::new_unchecked(obj as *mut u8) });
+            }
+        });
+        Some(base)
+    }
+
+    /// Gives the slab at `base` back to the page allocator.
+    fn discard(&self, base: usize) {
+        self.nr_slabs.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: `base` came from `alloc_pages(order)` in `new_slab` and
+        // holds no allocated object.
+        unsafe {
+            self.backend
+                .free_pages(NonNull::new_unchecked(base as *mut u8), self.layout.order)
+        };
+    }
+
+    /// Returns the calling CPU's slab to the lists and frees every empty
+    /// slab (Linux's `kmem_cache_shrink`, for the calling CPU's slab).
+    pub fn shrink(&self) {
+        let mut partial = self.partial.lock();
+        self.flush_cpu(&mut partial);
+        let layout = &self.layout;
+        let empty = |base: &usize| self.inuse(*base) == 0;
+        loop {
+            let found = partial.iter(layout).find(empty);
+            let Some(base) = found else { break };
+            // SAFETY: found on the list, under the lock.
+            unsafe { partial.remove(base, layout) };
+            self.discard(base);
+        }
+    }
+
+    /// `inuse` of the slab at `base` (a slab of ours, read under the lock).
+    fn inuse(&self, base: usize) -> usize {
+        // SAFETY: callers pass slabs of this cache and hold its lock.
+        unsafe { (*header(base, &self.layout)).inuse as usize }
+    }
+
+    /// Unfreezes the calling CPU's slab, its CPU freelist spliced back.
+    fn flush_cpu(&self, partial: &mut Partial) {
+        let cpu = self.cpu();
+        let base = cpu.slab.load(Ordering::Relaxed);
+        if base == 0 {
+            return;
+        }
+        let word = cpu.word.load(Ordering::Acquire);
+        Self::publish(cpu, base, 0);
+        cpu.slab.store(0, Ordering::Relaxed);
+        // SAFETY: the CPU's slab is ours; we hold the lock.
+        let h = unsafe { &mut *header(base, &self.layout) };
+        if word as u32 != NIL {
+            let head = base + (word as u32) as usize;
+            let (mut tail, mut count) = (head, 1);
+            while self.fp.get(tail) != 0 {
+                tail = self.fp.get(tail);
+                count += 1;
+            }
+            self.fp.set(tail, h.freelist);
+            h.freelist = head;
+            h.inuse -= count;
+        }
+        h.frozen = 0;
+        if h.inuse == 0 {
+            self.discard(base);
+        } else if h.freelist != 0 {
+            // SAFETY: a frozen slab is on no list.
+            unsafe { partial.push_tail(base, &self.layout) };
+        }
+    }
+
+    /// The cache's `/proc/slabinfo` figures.
+    pub fn info(&self) -> SlabInfo {
+        let partial = self.partial.lock();
+        let layout = &self.layout;
+        let slabs = self.nr_slabs.load(Ordering::Relaxed);
+        let partial_free: usize = partial
+            .iter(layout)
+            .map(|b| layout.objects - self.inuse(b))
+            .sum();
+        let cpu = self.cpu();
+        let mut cpu_free = 0;
+        let base = cpu.slab.load(Ordering::Relaxed);
+        if base != 0 {
+            // SAFETY: the CPU's slab is ours; we hold the lock.
+            let h = unsafe { &*header(base, layout) };
+            cpu_free += layout.objects - h.inuse as usize;
+            let word = cpu.word.load(Ordering::Acquire);
+            let mut obj = if word as u32 == NIL {
+                0
+            } else {
+                base + (word as u32) as usize
+            };
+            while obj != 0 {
+                cpu_free += 1;
+                obj = self.fp.get(obj);
+            }
+        }
+        let num_objs = slabs * layout.objects;
+        SlabInfo {
+            name: self.name,
+            active_objs: num_objs - partial_free - cpu_free,
+            num_objs,
+            objsize: layout.stride,
+            object_size: layout.object_size,
+            objperslab: layout.objects,
+            pagesperslab: 1 << layout.order,
+            num_slabs: slabs,
+        }
+    }
+}
