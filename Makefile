@@ -108,6 +108,7 @@ bench: build linux-guest referee
 	  --vmm $(VMM) --kernel $(GUEST_KERNEL)
 	$(CARGO) run --release -q -p devices --example blk_bench
 	$(CARGO) run --release -q -p devices --example iaa_bench
+	$(CARGO) run --release -q -p bpf-tool --example bpf_bench
 	$(CARGO) run --release -q -p devices --example qat_bench
 
 ## fuzz: the BPF verifier's soundness fuzzer at length (FUZZ_CASES programs;
