@@ -24,9 +24,15 @@ pub enum ExitCode {
 /// Writes `code` to the debug-exit port, then halts forever in case the VMM
 /// lets the vCPU continue.
 pub fn exit(code: ExitCode) -> ! {
+    exit_with(code as u32)
+}
+
+/// Writes any `code` (a user program's exit status) to the debug-exit
+/// port, then halts forever in case the VMM lets the vCPU continue.
+pub fn exit_with(code: u32) -> ! {
     let mut port = Port::<u32>::new(DEBUG_EXIT_PORT);
     // SAFETY: port 0xf4 is the debug-exit device; writing it ends the VM and
     // touches no memory.
-    unsafe { port.write(code as u32) };
+    unsafe { port.write(code) };
     arch::halt_forever()
 }

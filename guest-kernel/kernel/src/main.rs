@@ -3,7 +3,8 @@
 //! Boot: `arch::entry` (32-bit PVH entry -> long mode) calls [`kmain`], which
 //! brings up the console, GDT/IDT, reads the start info, prints the banner,
 //! sets up frames, heap and the LAPIC timer, then does what `selftest=` asks
-//! (by default: run the in-kernel tests) and exits through port 0xf4.
+//! (by default: run the in-kernel tests; with an initramfs, run its
+//! programs in user mode: [`proc`]) and exits through port 0xf4.
 
 #![no_std]
 #![no_main]
@@ -26,11 +27,14 @@ pub mod memmap;
 pub mod msi;
 pub mod panic;
 pub mod pci;
+pub mod proc;
 pub mod pvh;
 pub mod qatbench;
 pub mod selftest;
 pub mod serial;
+pub mod sysfs;
 pub mod tests;
+pub mod uvm;
 
 /// Rust entry point, called by `arch::entry` in long mode on the boot stack
 /// with the physical address of `hvm_start_info`.
@@ -43,6 +47,12 @@ pub extern "C" fn kmain(start_info_paddr: u32) -> ! {
     boot::init_memory(info);
     apic::init();
     x86_64::instructions::interrupts::enable();
-    let code = selftest::run(selftest::mode(info.cmdline));
-    exit::exit(code)
+    let mode = selftest::mode(info.cmdline);
+    // With an initramfs and no `selftest=`, run its programs (like Linux's /init).
+    let user = mode == selftest::Mode::User
+        || (cmdline::get(info.cmdline, "selftest").is_none() && proc::has_initramfs(info));
+    if user {
+        exit::exit_with(proc::run_init(info))
+    }
+    exit::exit(selftest::run(mode))
 }

@@ -43,6 +43,9 @@ pub enum Mode<'a> {
     /// Submit batches of QAT requests as `qatbench=` describes, for the
     /// VMM's exit counters.
     QatBench,
+    /// Run the initramfs programs in user mode (the default when an
+    /// initramfs is given); handled by `main`, not [`run`].
+    User,
     /// Anything else (exit 1).
     Unknown(&'a str),
 }
@@ -60,6 +63,7 @@ pub fn mode(cmdline: &str) -> Mode<'_> {
         Some(Some("blkbench")) => Mode::BlkBench,
         Some(Some("iaabench")) => Mode::IaaBench,
         Some(Some("qatbench")) => Mode::QatBench,
+        Some(Some("user")) => Mode::User,
         Some(Some(other)) => Mode::Unknown(other),
         Some(None) => Mode::Unknown(""),
     }
@@ -106,6 +110,10 @@ pub fn run(mode: Mode<'_>) -> ExitCode {
         Mode::BlkBench => crate::blkbench::run(),
         Mode::IaaBench => crate::iaabench::run(),
         Mode::QatBench => crate::qatbench::run(),
+        Mode::User => {
+            println!("selftest: user mode needs an initramfs");
+            ExitCode::Failure
+        }
         Mode::Unknown(other) => {
             println!("selftest: unknown mode \"{other}\"");
             ExitCode::Failure

@@ -54,6 +54,13 @@ pub fn _print(args: fmt::Arguments) {
     }
 }
 
+/// Writes raw bytes (a user program's output) to the console.
+pub fn write_bytes(bytes: &[u8]) {
+    if let Some(console) = CONSOLE.lock().as_mut() {
+        console.0.send_bytes_exact(bytes);
+    }
+}
+
 /// Prints one line even if the console lock is held, then exits with `code`
 /// (exception and panic paths). It never returns: that is what makes taking
 /// over a lock held by the interrupted code sound.

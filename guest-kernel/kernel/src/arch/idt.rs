@@ -113,6 +113,35 @@ pub fn init() {
     unsafe { lidt(&pointer) };
 }
 
+/// Moves every gate's handler to `offset` + its address and reloads the
+/// IDT at `offset` + its address: the kernel alias every user address space
+/// maps, so traps from user mode find the table and the stubs. Call once,
+/// after [`init`], with interrupts off.
+pub fn use_alias(offset: u64) {
+    assert!(LOADED.load(Ordering::Acquire), "idt::init first");
+    let table = IDT.0.get();
+    for vector in 0..ENTRIES {
+        // SAFETY: interrupts are off on the only CPU, so no gate is read
+        // while it changes; the index is below ENTRIES.
+        unsafe {
+            let gate = &mut (*table)[vector];
+            if gate.type_attr & 0x80 != 0 {
+                let handler = u64::from(gate.offset_low)
+                    | u64::from(gate.offset_mid) << 16
+                    | u64::from(gate.offset_high) << 32;
+                *gate = Gate::new(handler + offset, gate.selector, gate.ist);
+            }
+        }
+    }
+    let pointer = DescriptorTablePointer {
+        limit: LIMIT,
+        base: VirtAddr::new(address() + offset),
+    };
+    // SAFETY: the alias maps the same 'static table, whose gates now point
+    // at the aliases of the trap stubs.
+    unsafe { lidt(&pointer) };
+}
+
 /// Address of the IDT (what `sidt` returns as the base once it is loaded).
 pub fn address() -> u64 {
     IDT.0.get() as u64

@@ -7,6 +7,7 @@ pub mod idt;
 pub mod paging;
 pub mod recover;
 pub mod trap;
+pub mod user;
 
 /// Loads the kernel GDT/TSS and the IDT. Interrupts stay disabled.
 pub fn init() {

@@ -8,6 +8,8 @@
 //! general-purpose registers into a [`TrapFrame`] on the stack and calls
 //! [`trap_dispatch`] with a pointer to it. Handlers may edit the frame (e.g.
 //! the saved RIP); `trap_common` restores it and returns with `iretq`.
+//! Traps from user mode switch page tables on the way in and out (see
+//! [`super::user`]) and go to [`crate::proc::trap`].
 
 use core::arch::global_asm;
 
@@ -94,6 +96,8 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         v if v == u64::from(TIMER_VECTOR) => apic::on_timer_interrupt(),
         v if v == u64::from(MSI_VECTOR) => msi::on_interrupt(),
         v if v == u64::from(SPURIOUS_VECTOR) => {}
+        // Exceptions and system calls from user mode belong to the process.
+        _ if frame.cs & 3 == 3 => crate::proc::trap::handle(frame),
         _ => {
             if !recover::try_recover(frame) {
                 exception::report_and_exit(frame);
@@ -154,7 +158,20 @@ trap_stub_vectors:
 
     .pushsection .text.traps, "ax"
     .balign 16
+    /* Entered at the stub's address: the low one, or its alias once user
+       mode is set up (see user.rs). From user mode (CS.RPL = 3) the CPU is
+       still on the user's page tables: switch to the kernel's, then go on
+       at the low address in either case. */
+    .globl trap_common
 trap_common:
+    testb $3, 24(%rsp)
+    jz 1f
+    pushq %rax
+    movq kernel_cr3(%rip), %rax
+    movq %rax, %cr3
+    popq %rax
+1:  jmp *trap_common_low(%rip)
+trap_common_body:
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -173,6 +190,8 @@ trap_common:
     movq %rsp, %rdi
     cld
     call trap_dispatch
+    testb $3, 144(%rsp)
+    jnz 2f
     popq %r15
     popq %r14
     popq %r13
@@ -190,6 +209,13 @@ trap_common:
     popq %rax
     addq $16, %rsp
     iretq
+2:  jmp *user_return_alias(%rip)
+    .popsection
+
+    .pushsection .rodata.trap_common_low, "a"
+    .balign 8
+trap_common_low:
+    .quad trap_common_body
     .popsection
     "#,
     exceptions = const EXCEPTION_VECTORS,

@@ -1,0 +1,95 @@
+//! Exceptions and system calls from user mode.
+//!
+//! A #PF is, in order: a kvm-pvm system call (a fetch at LSTAR, see
+//! [`crate::arch::user::is_pvm_syscall`]), a demand fault the address space
+//! serves, or a segmentation fault that kills the process with a line like
+//! Linux's (`hello[1]: segfault at 0 ip ... sp ... error 6`). Other
+//! exceptions kill it with the signal Linux would send.
+
+use crate::arch::exception;
+use crate::arch::trap::TrapFrame;
+use crate::arch::user::{self, SYSCALL_VECTOR};
+use crate::println;
+
+use super::{CURRENT, WaitStatus, syscall};
+
+/// SIGILL.
+pub const SIGILL: u64 = 4;
+/// SIGTRAP.
+pub const SIGTRAP: u64 = 5;
+/// SIGBUS.
+pub const SIGBUS: u64 = 7;
+/// SIGFPE.
+pub const SIGFPE: u64 = 8;
+/// SIGSEGV.
+pub const SIGSEGV: u64 = 11;
+
+/// RFLAGS bits a program may set: CF PF AF ZF SF TF DF OF, AC, ID.
+const USER_RFLAGS: u64 = 0x0dd5 | 1 << 18 | 1 << 21;
+/// RFLAGS bits always set on the way back: IF and bit 1.
+const FORCED_RFLAGS: u64 = 0x202;
+
+/// What to do after a trap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Return to the program.
+    Resume,
+    /// End the process.
+    End(WaitStatus),
+}
+
+/// Handles an exception or system call from user mode.
+pub fn handle(frame: &mut TrapFrame) {
+    let action = {
+        let mut current = CURRENT.lock();
+        let Some(process) = current.as_mut() else {
+            exception::report_and_exit(frame);
+        };
+        match frame.vector {
+            SYSCALL_VECTOR => {
+                let action = syscall::dispatch(process, frame);
+                // SYSRET to a non-canonical RIP would fault in ring 0: iretq.
+                if frame.rip >= 1 << 47 {
+                    frame.vector = 0;
+                }
+                action
+            }
+            14 => {
+                let cr2 = exception::cr2();
+                if user::is_pvm_syscall(frame, cr2) {
+                    frame.rip = frame.rcx;
+                    frame.rflags = frame.r11;
+                    syscall::dispatch(process, frame)
+                } else if process.mm.fault(cr2, frame.error_code).is_ok() {
+                    Action::Resume
+                } else {
+                    println!(
+                        "{}[{}]: segfault at {cr2:x} ip {:016x} sp {:016x} error {:x}",
+                        process.comm, process.pid, frame.rip, frame.rsp, frame.error_code
+                    );
+                    Action::End(WaitStatus::killed(SIGSEGV))
+                }
+            }
+            vector => {
+                let (signal, what) = match vector {
+                    0 => (SIGFPE, "divide error"),
+                    1 | 3 => (SIGTRAP, "int3"),
+                    6 => (SIGILL, "invalid opcode"),
+                    13 => (SIGSEGV, "general protection fault"),
+                    17 => (SIGBUS, "alignment check"),
+                    16 | 19 => (SIGFPE, "floating point exception"),
+                    _ => (SIGSEGV, exception::mnemonic(vector)),
+                };
+                println!(
+                    "traps: {}[{}] {what} ip:{:x} sp:{:x} error:{:x}",
+                    process.comm, process.pid, frame.rip, frame.rsp, frame.error_code
+                );
+                Action::End(WaitStatus::killed(signal))
+            }
+        }
+    };
+    match action {
+        Action::Resume => frame.rflags = frame.rflags & USER_RFLAGS | FORCED_RFLAGS,
+        Action::End(status) => user::leave(status.0),
+    }
+}

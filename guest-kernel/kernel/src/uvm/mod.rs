@@ -1,0 +1,491 @@
+//! User address spaces: a page table ([`pt`]), areas ([`vma`]), folios of
+//! anonymous private memory faulted in on demand ([`folio`], mTHP policy in
+//! [`thp`]), mmap/munmap/mprotect/madvise/brk, and user copies that fail
+//! with EFAULT ([`uaccess`]).
+//!
+//! The kernel runs on its own page tables, so it reaches user memory by
+//! walking these tables in software and using the identity map of the
+//! frame; a missing page is faulted in as the CPU's access would have.
+
+pub mod folio;
+pub mod pt;
+pub mod thp;
+pub mod uaccess;
+pub mod vma;
+
+use alloc::collections::BTreeMap;
+
+use guest_abi::errno::{EEXIST, EINVAL, ENOMEM};
+use guest_abi::mman::*;
+use spin::Once;
+
+use self::pt::{ADDR, COW, NX, P, PageTable, RW, US, USER_END};
+use self::vma::{Kind, VM_HUGEPAGE, VM_NOHUGEPAGE, Vma, VmaTree};
+use crate::arch::user::nx_enabled;
+
+/// Top of the initial stack (Linux's STACK_TOP without randomisation).
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+/// Size of the stack area (RLIMIT_STACK's default).
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Highest address mmap picks on its own (below the stack and its gap).
+pub const MMAP_BASE: u64 = 0x7fff_f7ff_f000;
+/// Lowest address mmap picks (vm.mmap_min_addr).
+pub const MMAP_MIN: u64 = 0x1_0000;
+/// Where a static-pie executable is loaded (Linux's without randomisation).
+pub const PIE_BASE: u64 = 0x5555_5555_4000;
+
+/// #PF error code bits.
+pub mod pf {
+    /// The entry was present (protection fault).
+    pub const PRESENT: u64 = 1;
+    /// Write access.
+    pub const WRITE: u64 = 2;
+    /// From user mode.
+    pub const USER: u64 = 4;
+    /// Instruction fetch.
+    pub const FETCH: u64 = 16;
+}
+
+/// Why a fault could not be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// No area there (SEGV_MAPERR).
+    NoArea,
+    /// The area forbids the access (SEGV_ACCERR).
+    Access,
+    /// Out of memory.
+    NoMemory,
+}
+
+struct FolioInfo {
+    order: u8,
+    mapped: u16,
+}
+
+/// The zero page: mapped read-only (copy on write) by read faults.
+static ZERO_PAGE: Once<u64> = Once::new();
+
+fn zero_page() -> u64 {
+    *ZERO_PAGE.call_once(|| folio::alloc_zeroed_frame().expect("a frame for the zero page"))
+}
+
+/// One process's address space.
+#[derive(Debug)]
+pub struct AddressSpace {
+    pt: PageTable,
+    vmas: VmaTree,
+    folios: BTreeMap<u64, FolioInfo>,
+    /// Start of the program break area.
+    pub brk_start: u64,
+    /// The current program break.
+    pub brk: u64,
+    /// Page faults served (minor faults).
+    pub faults: u64,
+}
+
+impl core::fmt::Debug for FolioInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "order {} mapped {}", self.order, self.mapped)
+    }
+}
+
+/// Page-table flags for `prot`.
+pub fn pte_flags(prot: u64) -> u64 {
+    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+        return 0;
+    }
+    let mut flags = P | US;
+    if prot & PROT_WRITE != 0 {
+        flags |= RW;
+    }
+    if prot & PROT_EXEC == 0 && nx_enabled() {
+        flags |= NX;
+    }
+    flags
+}
+
+fn page_down(a: u64) -> u64 {
+    a & !(PAGE_SIZE - 1)
+}
+
+fn page_up(a: u64) -> Option<u64> {
+    a.checked_add(PAGE_SIZE - 1).map(page_down)
+}
+
+impl AddressSpace {
+    /// An empty address space.
+    pub fn new() -> Option<Self> {
+        Some(Self {
+            pt: PageTable::new()?,
+            vmas: VmaTree::new(),
+            folios: BTreeMap::new(),
+            brk_start: 0,
+            brk: 0,
+            faults: 0,
+        })
+    }
+
+    /// The CR3 value.
+    pub fn cr3(&self) -> u64 {
+        self.pt.root()
+    }
+
+    /// The areas.
+    pub fn vmas(&self) -> &VmaTree {
+        &self.vmas
+    }
+
+    /// The leaf page-table entry of `va` (0 if none).
+    pub fn pte(&self, va: u64) -> u64 {
+        self.pt.get(va)
+    }
+
+    /// Adds an area (which must not overlap one).
+    pub fn add_area(&mut self, start: u64, end: u64, prot: u64, kind: Kind) {
+        self.vmas.insert(Vma {
+            start,
+            end,
+            prot,
+            flags: 0,
+            kind,
+        });
+    }
+
+    /// Maps a fresh, zeroed 4 KiB page at `va` with `prot`, filled from
+    /// `data` at `offset` (image loading); returns false if out of memory.
+    pub fn map_page_with(&mut self, va: u64, prot: u64, offset: usize, data: &[u8]) -> bool {
+        let Some(f) = folio::alloc(0) else {
+            return false;
+        };
+        if !f.zeroed {
+            folio::zero(f.phys, 1);
+        }
+        let len = data.len().min(PAGE_SIZE as usize - offset);
+        // SAFETY: the frame is ours and identity-mapped; `offset + len` is
+        // at most a page.
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), (f.phys + offset as u64) as *mut u8, len);
+        }
+        if !self.pt.set(va, f.phys | pte_flags(prot)) {
+            folio::free(f.phys, 0);
+            return false;
+        }
+        true
+    }
+
+    /// Serves a page fault at `addr` with #PF error code `err`.
+    pub fn fault(&mut self, addr: u64, err: u64) -> Result<(), FaultError> {
+        let vma = *self.vmas.find(addr).ok_or(FaultError::NoArea)?;
+        let write = err & pf::WRITE != 0;
+        let allowed = if err & pf::FETCH != 0 {
+            vma.prot & PROT_EXEC != 0
+        } else if write {
+            vma.prot & PROT_WRITE != 0
+        } else {
+            vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+        };
+        if !allowed {
+            return Err(FaultError::Access);
+        }
+        let va = page_down(addr);
+        let entry = self.pt.get(va);
+        if entry & P != 0 {
+            if write && entry & COW != 0 {
+                self.faults += 1;
+                return self.break_cow(va, entry, &vma);
+            }
+            // Spurious (another path mapped it): nothing to do.
+            return if write && entry & RW == 0 {
+                Err(FaultError::Access)
+            } else {
+                Ok(())
+            };
+        }
+        self.faults += 1;
+        if !write && err & pf::FETCH == 0 {
+            // Read fault: the shared zero page, copy on write (as Linux).
+            let flags =
+                (pte_flags(vma.prot) & !RW) | if vma.prot & PROT_WRITE != 0 { COW } else { 0 };
+            return if self.pt.set(va, zero_page() | flags) {
+                Ok(())
+            } else {
+                Err(FaultError::NoMemory)
+            };
+        }
+        self.anon_fault(addr, &vma)
+    }
+
+    /// Allocates a folio of the largest order the policy allows and maps
+    /// all its pages.
+    fn anon_fault(&mut self, addr: u64, vma: &Vma) -> Result<(), FaultError> {
+        let allowed = thp::allowed_orders(vma);
+        let pt = &self.pt;
+        let mut wanted = None;
+        for order in thp::candidates(addr, vma, allowed, |start, pages| {
+            (0..pages).all(|i| pt.get(start + i * PAGE_SIZE) == 0)
+        }) {
+            if let Some(f) = folio::alloc(order) {
+                wanted = Some(f);
+                break;
+            }
+            thp::count_fallback(order);
+        }
+        let f = wanted.ok_or(FaultError::NoMemory)?;
+        if !f.zeroed {
+            folio::zero(f.phys, 1 << f.order);
+        }
+        let size = folio::bytes(f.order);
+        let start = addr & !(size - 1);
+        let flags = pte_flags(vma.prot);
+        for i in 0..(1u64 << f.order) {
+            if !self
+                .pt
+                .set(start + i * PAGE_SIZE, (f.phys + i * PAGE_SIZE) | flags)
+            {
+                return Err(FaultError::NoMemory);
+            }
+        }
+        if f.order > 0 {
+            self.folios.insert(
+                f.phys,
+                FolioInfo {
+                    order: f.order as u8,
+                    mapped: 1 << f.order,
+                },
+            );
+        }
+        thp::count_alloc(f.order);
+        Ok(())
+    }
+
+    /// A write to a copy-on-write page: a private copy (or the page
+    /// itself when no one else maps it).
+    fn break_cow(&mut self, va: u64, entry: u64, vma: &Vma) -> Result<(), FaultError> {
+        let old = entry & ADDR;
+        let flags = pte_flags(vma.prot);
+        if old != zero_page() && self.exclusive(old) {
+            self.pt.set(va, old | flags);
+            return Ok(());
+        }
+        let f = folio::alloc(0).ok_or(FaultError::NoMemory)?;
+        if old == zero_page() {
+            if !f.zeroed {
+                folio::zero(f.phys, 1);
+            }
+        } else {
+            // SAFETY: both frames are identity-mapped; `f` is ours.
+            unsafe { core::ptr::copy_nonoverlapping(old as *const u8, f.phys as *mut u8, 4096) };
+            self.release(old);
+        }
+        self.pt.set(va, f.phys | flags);
+        thp::count_alloc(0);
+        Ok(())
+    }
+
+    /// Whether the frame at `phys` is mapped only here (no fork yet: all
+    /// but the zero page are).
+    fn exclusive(&self, phys: u64) -> bool {
+        phys != zero_page()
+    }
+
+    /// Drops one mapping of the frame at `phys`, freeing its folio when
+    /// no page of it stays mapped.
+    fn release(&mut self, phys: u64) {
+        if phys == zero_page() {
+            return;
+        }
+        if let Some((&head, info)) = self.folios.range_mut(..=phys).next_back()
+            && phys < head + folio::bytes(usize::from(info.order))
+        {
+            info.mapped -= 1;
+            if info.mapped == 0 {
+                let order = usize::from(info.order);
+                self.folios.remove(&head);
+                folio::free(head, order);
+            }
+            return;
+        }
+        folio::free(phys, 0);
+    }
+
+    /// Clears the entries of `[start, end)` and releases their frames.
+    fn zap(&mut self, start: u64, end: u64) {
+        let mut frames = alloc::vec::Vec::new();
+        self.pt.for_each(start, end, |_, e| {
+            frames.push(*e & ADDR);
+            *e = 0;
+        });
+        for phys in frames {
+            self.release(phys);
+        }
+    }
+
+    /// mmap of anonymous private memory (`MAP_SHARED` is served as
+    /// private: there is no fork). Returns the address or -errno.
+    pub fn mmap(&mut self, addr: u64, len: u64, prot: u64, flags: u64) -> Result<u64, i64> {
+        let len = page_up(len)
+            .filter(|&l| l != 0 && l < USER_END)
+            .ok_or(EINVAL)?;
+        if flags & (MAP_PRIVATE | MAP_SHARED) == 0
+            || !addr.is_multiple_of(PAGE_SIZE) && flags & MAP_FIXED != 0
+        {
+            return Err(EINVAL);
+        }
+        let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let start = if fixed {
+            let end = addr
+                .checked_add(len)
+                .filter(|&e| e <= USER_END)
+                .ok_or(ENOMEM)?;
+            if flags & MAP_FIXED_NOREPLACE != 0 && self.vmas.overlaps(addr, end) {
+                return Err(EEXIST);
+            }
+            self.unmap_range(addr, end);
+            addr
+        } else {
+            let hint = page_down(addr);
+            let hint_ok = hint >= MMAP_MIN
+                && hint.checked_add(len).is_some_and(|e| e <= MMAP_BASE)
+                && !self.vmas.overlaps(hint, hint + len);
+            if hint_ok {
+                hint
+            } else {
+                self.pick_address(len).ok_or(ENOMEM)?
+            }
+        };
+        self.vmas.insert(Vma {
+            start,
+            end: start + len,
+            prot,
+            flags: 0,
+            kind: Kind::Anon,
+        });
+        if flags & MAP_POPULATE != 0 {
+            let err = pf::USER | if prot & PROT_WRITE != 0 { pf::WRITE } else { 0 };
+            let mut va = start;
+            while va < start + len {
+                if self.fault(va, err).is_err() {
+                    break;
+                }
+                va = (va | (folio::bytes(0) - 1)) + 1;
+            }
+        }
+        Ok(start)
+    }
+
+    /// A free range of `len` bytes below [`MMAP_BASE`]; 2 MiB aligned for
+    /// mappings of 2 MiB or more (as Linux aligns large anonymous ones).
+    fn pick_address(&self, len: u64) -> Option<u64> {
+        const HUGE: u64 = 2 << 20;
+        if len >= HUGE
+            && let Some(start) = self.vmas.find_gap(len + HUGE, MMAP_MIN, MMAP_BASE)
+        {
+            return Some((start + HUGE - 1) & !(HUGE - 1));
+        }
+        self.vmas.find_gap(len, MMAP_MIN, MMAP_BASE)
+    }
+
+    fn unmap_range(&mut self, start: u64, end: u64) {
+        self.vmas.remove(start, end);
+        self.zap(start, end);
+    }
+
+    /// munmap; -errno on bad arguments.
+    pub fn munmap(&mut self, addr: u64, len: u64) -> Result<(), i64> {
+        let end = page_up(len)
+            .and_then(|l| addr.checked_add(l))
+            .filter(|&e| e <= USER_END && len != 0 && addr.is_multiple_of(PAGE_SIZE))
+            .ok_or(EINVAL)?;
+        self.unmap_range(addr, end);
+        Ok(())
+    }
+
+    fn checked_range(&self, addr: u64, len: u64) -> Result<u64, i64> {
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(EINVAL);
+        }
+        let end = page_up(len)
+            .and_then(|l| addr.checked_add(l))
+            .filter(|&e| e <= USER_END)
+            .ok_or(ENOMEM)?;
+        if !self.vmas.covers(addr, end) {
+            return Err(ENOMEM);
+        }
+        Ok(end)
+    }
+
+    /// mprotect: new protections for the areas and their entries.
+    pub fn mprotect(&mut self, addr: u64, len: u64, prot: u64) -> Result<(), i64> {
+        if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+            return Err(EINVAL);
+        }
+        let end = self.checked_range(addr, len)?;
+        self.vmas.update(addr, end, |v| v.prot = prot);
+        let flags = pte_flags(prot);
+        let zero = zero_page();
+        self.pt.for_each(addr, end, |_, e| {
+            let phys = *e & ADDR;
+            let cow = *e & COW != 0 || phys == zero;
+            let mut value = phys | flags;
+            if cow && value & RW != 0 {
+                value = (value & !RW) | COW;
+            }
+            *e = value;
+        });
+        Ok(())
+    }
+
+    /// madvise: DONTNEED/FREE drop pages, HUGEPAGE/NOHUGEPAGE set the
+    /// area's THP flags, the hints are accepted.
+    pub fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> Result<(), i64> {
+        let end = self.checked_range(addr, len)?;
+        match advice {
+            MADV_DONTNEED | MADV_FREE => self.zap(addr, end),
+            MADV_HUGEPAGE => {
+                self.vmas.update(addr, end, |v| {
+                    v.flags = (v.flags | VM_HUGEPAGE) & !VM_NOHUGEPAGE
+                });
+            }
+            MADV_NOHUGEPAGE => {
+                self.vmas.update(addr, end, |v| {
+                    v.flags = (v.flags | VM_NOHUGEPAGE) & !VM_HUGEPAGE
+                });
+            }
+            MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED => {}
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// brk: moves the break to `addr` if possible; returns the break.
+    pub fn set_brk(&mut self, addr: u64) -> u64 {
+        if addr < self.brk_start {
+            return self.brk;
+        }
+        let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(addr)) else {
+            return self.brk;
+        };
+        if new_end > old_end {
+            if self.vmas.overlaps(old_end, new_end) || new_end > MMAP_BASE {
+                return self.brk;
+            }
+            self.vmas.insert(Vma {
+                start: old_end,
+                end: new_end,
+                prot: PROT_READ | PROT_WRITE,
+                flags: 0,
+                kind: Kind::Heap,
+            });
+        } else if new_end < old_end {
+            self.unmap_range(new_end, old_end);
+        }
+        self.brk = addr;
+        self.brk
+    }
+
+    /// Frees every page and table.
+    pub fn destroy(mut self) {
+        self.zap(0, USER_END);
+        self.pt.destroy();
+    }
+}
