@@ -147,3 +147,85 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("panic: {}", info.message());
     sys::exit_group(101)
 }
+
+/// The mTHP sizes Linux offers on x86_64, in kB (orders 2..=9).
+pub const THP_SIZES_KB: [u64; 8] = [16, 32, 64, 128, 256, 512, 1024, 2048];
+
+/// Formats `hugepages-<kb>kB/<file>` under the THP sysfs directory into
+/// `buf`, NUL-terminated; returns the used bytes (NUL included).
+fn thp_path<'a>(buf: &'a mut [u8; 128], kb: Option<u64>, file: &str) -> &'a [u8] {
+    struct Cursor<'b>(&'b mut [u8], usize);
+    impl Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+    let mut c = Cursor(&mut buf[..], 0);
+    let _ = match kb {
+        Some(kb) => write!(
+            c,
+            "/sys/kernel/mm/transparent_hugepage/hugepages-{kb}kB/{file}\0"
+        ),
+        None => write!(c, "/sys/kernel/mm/transparent_hugepage/{file}\0"),
+    };
+    let n = c.1;
+    &buf[..n]
+}
+
+/// Writes `value` to the `enabled` file of size `kb` (or the top-level
+/// one for `None`); returns the write's result.
+pub fn thp_set(kb: Option<u64>, value: &str) -> i64 {
+    let mut buf = [0; 128];
+    let fd = sys::open(thp_path(&mut buf, kb, "enabled"), 1);
+    if fd < 0 {
+        return fd;
+    }
+    let r = sys::write(fd as u64, value.as_bytes());
+    sys::close(fd as u64);
+    r
+}
+
+/// Reads the `stats/<name>` counter of size `kb` (u64::MAX if unreadable).
+pub fn thp_stat(kb: u64, name: &str) -> u64 {
+    let mut file = [0u8; 64];
+    let mut stat = [0; 128];
+    let n = {
+        let mut p = [0u8; 64];
+        let len = name.len().min(58);
+        p[..6].copy_from_slice(b"stats/");
+        p[6..6 + len].copy_from_slice(&name.as_bytes()[..len]);
+        let name = core::str::from_utf8(&p[..6 + len]).unwrap_or("");
+        let fd = sys::open(thp_path(&mut stat, Some(kb), name), 0);
+        if fd < 0 {
+            return u64::MAX;
+        }
+        let n = sys::read(fd as u64, &mut file);
+        sys::close(fd as u64);
+        n
+    };
+    if n <= 0 {
+        return u64::MAX;
+    }
+    file[..n as usize]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0, |v, &d| v * 10 + u64::from(d - b'0'))
+}
+
+/// Reads the whole text of the `enabled` file of size `kb` into `out`.
+pub fn thp_read_enabled(kb: Option<u64>, out: &mut [u8]) -> usize {
+    let mut buf = [0; 128];
+    let fd = sys::open(thp_path(&mut buf, kb, "enabled"), 0);
+    if fd < 0 {
+        return 0;
+    }
+    let n = sys::read(fd as u64, out);
+    sys::close(fd as u64);
+    n.max(0) as usize
+}

@@ -3,11 +3,12 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use guest_abi::errno::{EBADF, EINVAL, ENOENT, ENOTTY};
+use guest_abi::errno::{EBADF, EFAULT, EINVAL, ENOENT, ENOTTY};
 use guest_abi::nr::AT_FDCWD;
 
 use super::{Args, SysResult};
 use crate::proc::{Process, initramfs};
+use crate::uvm::pt::USER_END;
 use crate::uvm::uaccess::{copy_from_user, copy_to_user, read_u64, strncpy_from_user};
 
 /// Longest path accepted (PATH_MAX).
@@ -22,8 +23,17 @@ pub fn read(p: &mut Process, a: Args) -> SysResult {
     read_into(p, fd, buf, count)
 }
 
+/// access_ok: the whole buffer lies in the user half.
+fn access_ok(buf: u64, count: u64) -> Result<(), i64> {
+    buf.checked_add(count)
+        .filter(|&end| end <= USER_END)
+        .map(|_| ())
+        .ok_or(EFAULT)
+}
+
 fn read_into(p: &mut Process, fd: u64, buf: u64, count: u64) -> SysResult {
     p.files.get(fd)?;
+    access_ok(buf, count)?;
     let mut done = 0u64;
     let mut chunk = vec![0u8; CHUNK];
     while done < count {
@@ -48,6 +58,7 @@ pub fn write(p: &mut Process, a: Args) -> SysResult {
 
 fn write_from(p: &mut Process, fd: u64, buf: u64, count: u64) -> SysResult {
     p.files.get(fd)?;
+    access_ok(buf, count)?;
     let mut done = 0u64;
     let mut chunk = vec![0u8; CHUNK.min(count as usize)];
     while done < count {
