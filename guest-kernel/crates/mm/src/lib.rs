@@ -24,5 +24,7 @@ extern crate alloc;
 pub mod buddy;
 pub mod page;
 pub mod slub;
+pub mod thp;
+pub mod vma;
 
 pub use page::{MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SHIFT, PAGE_SIZE};
