@@ -8,7 +8,8 @@ GUEST_OUT    := target/guest/$(GUEST_TARGET)/release
 VMM          := target/release/vmm
 GUEST_KERNEL := $(GUEST_OUT)/guest-kernel
 TINY_GUEST   := $(GUEST_OUT)/tiny-guest
-GUEST_CRATES := guest-kernel/kernel guest-kernel/tiny
+GUEST_CRATES := guest-kernel/kernel guest-kernel/tiny guest-kernel/user
+INITRAMFS    := target/guest/initramfs.cpio
 
 # `make run` settings: make run CPUS=2 MEMORY=1G CMDLINE="selftest=run"
 MEMORY  ?= 256M
@@ -20,12 +21,15 @@ RUNS    ?= 15
 
 LINUX_RIG := integration/scripts/linux-guest.sh
 
-.PHONY: all setup vmm guest build run test lint unit bench fuzz clean linux-guest linux-stock-check referee qat-firmware
+.PHONY: all setup vmm guest user build run test lint unit bench fuzz clean linux-guest linux-stock-check referee qat-firmware
 
 all: build
 
-## setup: the Rust target and components the build needs (idempotent).
+## setup: the Rust target and components the build needs (idempotent),
+## and musl-gcc for the C user programs.
 setup:
+	@command -v musl-gcc >/dev/null || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools)
 	@rustup target list --installed | grep -qx '$(GUEST_TARGET)' || rustup target add $(GUEST_TARGET)
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
@@ -34,12 +38,20 @@ setup:
 vmm: setup
 	$(CARGO) build --release -p vmm
 
-## guest: our guest kernel and the tiny PVH guest (bare-metal ELFs).
+## guest: our guest kernel, the tiny PVH guest (bare-metal ELFs), the
+## user programs and their initramfs (target/guest/initramfs.cpio).
 guest: setup
 	@for crate in $(GUEST_CRATES); do \
 	  $(CARGO) build --release --manifest-path $$crate/Cargo.toml \
 	    --target $(GUEST_TARGET) --target-dir target/guest || exit 1; \
 	done
+	bash guest-kernel/user/mkinitramfs.sh $(GUEST_OUT) $(INITRAMFS)
+
+## user: only the user programs and the initramfs.
+user: setup
+	$(CARGO) build --release --manifest-path guest-kernel/user/Cargo.toml \
+	  --target $(GUEST_TARGET) --target-dir target/guest
+	bash guest-kernel/user/mkinitramfs.sh $(GUEST_OUT) $(INITRAMFS)
 
 build: vmm guest
 

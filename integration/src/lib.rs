@@ -2,7 +2,7 @@
 //! binaries, checks for KVM, and runs the VMM with a hard wall-clock limit.
 //!
 //! The Makefile builds everything first (`make test`). Paths can be
-//! overridden with `VMM_BIN`, `GUEST_KERNEL` and `TINY_GUEST`.
+//! overridden with `VMM_BIN`, `GUEST_KERNEL`, `TINY_GUEST` and `INITRAMFS`.
 
 pub mod exits;
 pub mod linux;
@@ -46,6 +46,11 @@ pub fn guest_kernel() -> PathBuf {
         "target/guest/x86_64-unknown-none/release/guest-kernel",
         "guest",
     )
+}
+
+/// The initramfs of our user programs (cpio newc), built by `make guest`.
+pub fn initramfs() -> PathBuf {
+    artifact("INITRAMFS", "target/guest/initramfs.cpio", "guest")
 }
 
 /// The minimal PVH guest's ELF.

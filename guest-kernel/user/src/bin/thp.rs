@@ -10,13 +10,17 @@
 //! - `thp nohuge`: every size `always`, but MADV_NOHUGEPAGE on the
 //!   window: 512 faults, no mTHP folio.
 //! - `thp 2m`: 2048 kB `always`, others `never`: 1 fault, one 2 MiB folio.
+//! - `thp show`: prints every `enabled` file (`thp: top <text>`,
+//!   `thp: <kb>kB <text>`), e.g. to check the boot parameters.
 //! - `thp figures`: faults per MiB touched (and time per MiB) with 4 kB
 //!   pages, 64 kB folios and 2 MiB folios over 8 MiB each.
 
 #![no_std]
 #![no_main]
 
-use guest_user::{Args, THP_SIZES_KB, entry, println, sys, thp_set, thp_stat};
+use guest_user::{
+    Args, THP_SIZES_KB, entry, print, println, sys, thp_read_enabled, thp_set, thp_stat,
+};
 
 const MIB: u64 = 1 << 20;
 const PROT_RW: u64 = 3;
@@ -133,6 +137,22 @@ fn main(args: &Args) -> i32 {
             only(Some(2048), "always");
             check("2m", None, 1, [0, 0, 0, 0, 0, 0, 0, 1])
         }
+        b"show" => {
+            let mut text = [0u8; 64];
+            let n = thp_read_enabled(None, &mut text);
+            print!(
+                "thp: top {}",
+                core::str::from_utf8(&text[..n]).unwrap_or("?\n")
+            );
+            for kb in THP_SIZES_KB {
+                let n = thp_read_enabled(Some(kb), &mut text);
+                print!(
+                    "thp: {kb}kB {}",
+                    core::str::from_utf8(&text[..n]).unwrap_or("?\n")
+                );
+            }
+            true
+        }
         b"figures" => {
             all("never");
             figure("4K");
@@ -143,7 +163,7 @@ fn main(args: &Args) -> i32 {
             true
         }
         _ => {
-            println!("usage: thp 64k|never|nohuge|2m|figures");
+            println!("usage: thp 64k|never|nohuge|2m|show|figures");
             false
         }
     };
