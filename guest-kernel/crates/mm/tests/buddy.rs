@@ -13,7 +13,7 @@ const MIB: usize = 1 << 20;
 fn buddy_over(arena: &Arena, ranges: &[(usize, usize)]) -> BuddyAllocator {
     let ranges: Vec<_> = ranges.iter().map(|&(s, e)| arena.range(s, e)).collect();
     // SAFETY: the ranges are disjoint parts of an arena that outlives the allocator.
-    unsafe { BuddyAllocator::new(&ranges) }.unwrap()
+    unsafe { BuddyAllocator::new(&ranges, true) }.unwrap()
 }
 
 fn pages_in_lists(buddy: &BuddyAllocator) -> usize {
@@ -111,7 +111,7 @@ fn test_buddy_alloc_exact_returns_the_tail() {
     let arena = Arena::new(8 * MIB);
     let mut buddy = buddy_over(&arena, &[(0, 8 * MIB)]);
     let free = buddy.free_pages();
-    let run = buddy.alloc_exact(384).unwrap();
+    let run = buddy.alloc_exact(384, false).unwrap();
     assert_eq!(run % (2 * MIB), 0);
     assert_eq!(buddy.free_pages(), free - 384);
     // SAFETY: the run came from `alloc_exact(384)`.
@@ -180,8 +180,16 @@ proptest! {
         for op in ops {
             match op {
                 Op::Alloc(order) => {
-                    if let Ok(a) = buddy.alloc(order) {
+                    let zeroed = live.len().is_multiple_of(2);
+                    let got = if zeroed { buddy.alloc_zeroed(order) } else { buddy.alloc(order) };
+                    if let Ok(a) = got {
                         let end = a + (PAGE_SIZE << order);
+                        if zeroed {
+                            prop_assert!(all_zero(a, PAGE_SIZE << order), "zeroed block not zero");
+                        }
+                        // Dirty the whole block, as a user would.
+                        // SAFETY: the block is ours.
+                        unsafe { std::ptr::write_bytes(a as *mut u8, 0xab, PAGE_SIZE << order) };
                         prop_assert_eq!(a % (PAGE_SIZE << order), 0);
                         prop_assert!(end <= meta.start || a >= meta.end, "overlaps the bitmap");
                         for &(b, o) in &live {
@@ -207,4 +215,64 @@ proptest! {
         }
         prop_assert_eq!(buddy.nr_free(), initial);
     }
+}
+
+fn all_zero(addr: usize, len: usize) -> bool {
+    // SAFETY: the test owns the block.
+    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }
+        .iter()
+        .all(|&b| b == 0)
+}
+
+#[test]
+fn test_buddy_clean_memory_is_zero_and_kept_for_zeroed_requests() {
+    let arena = Arena::new(8 * MIB);
+    let mut buddy = buddy_over(&arena, &[(0, 8 * MIB)]);
+    // Dirty a few blocks and give them back.
+    let dirty: Vec<usize> = (0..8).map(|_| buddy.alloc(0).unwrap()).collect();
+    for &d in &dirty {
+        // SAFETY: our page; written then freed.
+        unsafe {
+            std::ptr::write_bytes(d as *mut u8, 0xee, PAGE_SIZE);
+            buddy.free(d, 0).unwrap();
+        }
+    }
+    // A plain allocation prefers the dirty pages...
+    let again = buddy.alloc(0).unwrap();
+    assert!(dirty.contains(&again), "recycled memory first");
+    // ...a zeroed one never gets them, at any order, and is all zero.
+    for order in [0, 0, 3, 9] {
+        let z = buddy.alloc_zeroed(order).unwrap();
+        assert!(!dirty.contains(&z));
+        assert!(all_zero(z, PAGE_SIZE << order), "order {order} at {z:#x}");
+    }
+    let run = buddy.alloc_exact(5, true).unwrap();
+    assert!(all_zero(run, 5 * PAGE_SIZE));
+    // SAFETY: our run, then the dirty page.
+    unsafe {
+        buddy.free_exact(run, 5).unwrap();
+        buddy.free(again, 0).unwrap();
+    }
+}
+
+#[test]
+fn test_buddy_dirty_memory_is_not_handed_out_as_zeroed() {
+    let arena = Arena::new(4 * MIB);
+    let mut buddy = buddy_over(&arena, &[(0, 4 * MIB)]);
+    let mut all = Vec::new();
+    while let Ok(p) = buddy.alloc(0) {
+        all.push(p);
+    }
+    for p in all {
+        // SAFETY: our pages, freed dirty.
+        unsafe { buddy.free(p, 0).unwrap() };
+    }
+    assert_eq!(
+        buddy.alloc_zeroed(0),
+        Err(AllocError::OutOfMemory { order: 0 })
+    );
+    assert!(
+        buddy.alloc(MAX_PAGE_ORDER - 1).is_ok(),
+        "dirty pages coalesced"
+    );
 }

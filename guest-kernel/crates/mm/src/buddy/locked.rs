@@ -35,13 +35,18 @@ impl LockedBuddy {
     ///
     /// # Safety
     /// As for [`BuddyAllocator::new`].
-    pub unsafe fn init(&self, ranges: &[Range<usize>]) -> Result<(), LockedInitError> {
+    pub unsafe fn init(
+        &self,
+        ranges: &[Range<usize>],
+        zeroed: bool,
+    ) -> Result<(), LockedInitError> {
         let mut inner = self.inner.lock();
         if inner.is_some() {
             return Err(LockedInitError::AlreadyInitialised);
         }
         // SAFETY: forwarded contract.
-        let buddy = unsafe { BuddyAllocator::new(ranges) }.map_err(LockedInitError::Init)?;
+        let buddy =
+            unsafe { BuddyAllocator::new(ranges, zeroed) }.map_err(LockedInitError::Init)?;
         *inner = Some(buddy);
         Ok(())
     }
@@ -57,6 +62,12 @@ impl LockedBuddy {
             .unwrap_or(Err(AllocError::OutOfMemory { order }))
     }
 
+    /// [`BuddyAllocator::alloc_zeroed`]; out of memory before `init`.
+    pub fn alloc_zeroed(&self, order: usize) -> Result<usize, AllocError> {
+        self.with(|b| b.alloc_zeroed(order))
+            .unwrap_or(Err(AllocError::OutOfMemory { order }))
+    }
+
     /// [`BuddyAllocator::free`].
     ///
     /// # Safety
@@ -68,8 +79,8 @@ impl LockedBuddy {
     }
 
     /// [`BuddyAllocator::alloc_exact`].
-    pub fn alloc_exact(&self, pages: usize) -> Result<usize, AllocError> {
-        self.with(|b| b.alloc_exact(pages))
+    pub fn alloc_exact(&self, pages: usize, zeroed: bool) -> Result<usize, AllocError> {
+        self.with(|b| b.alloc_exact(pages, zeroed))
             .unwrap_or(Err(AllocError::OutOfMemory { order: 0 }))
     }
 
@@ -81,6 +92,11 @@ impl LockedBuddy {
         // SAFETY: forwarded contract.
         self.with(|b| unsafe { b.free_exact(addr, pages) })
             .unwrap_or(Err(FreeError::NotManaged { addr }))
+    }
+
+    /// Free pages (0 before `init`).
+    pub fn free_pages(&self) -> usize {
+        self.with(|b| b.free_pages()).unwrap_or(0)
     }
 
     /// Free blocks per order (all zero before `init`).

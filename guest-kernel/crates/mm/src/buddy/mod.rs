@@ -12,6 +12,13 @@
 //! managed memory at [`BuddyAllocator::new`]. Set-up writes that bitmap
 //! (span / 32768 bytes: 8 KiB for 256 MiB) and one header per initial block,
 //! nothing per page.
+//!
+//! Clean memory: ranges handed over as zeroed (RAM fresh from the VMM)
+//! stay on separate "clean" lists until written: [`BuddyAllocator::alloc`]
+//! prefers dirty blocks (recycled memory), [`BuddyAllocator::alloc_zeroed`]
+//! takes only clean ones, whose contents are all zero, so the kernel need
+//! not zero them (on kvm-pvm every emulated store counts). Freed blocks are
+//! dirty; a merge is clean only if both halves are.
 
 mod bitmap;
 mod blocks;
@@ -139,8 +146,10 @@ impl BuddyAllocator {
     /// # Safety
     /// The ranges must not overlap, and every byte in them must be memory
     /// the caller hands over: valid, writable, and used by nothing else for
-    /// as long as the allocator or any block it hands out lives.
-    pub unsafe fn new(ranges: &[Range<usize>]) -> Result<Self, InitError> {
+    /// as long as the allocator or any block it hands out lives. With
+    /// `zeroed`, every byte must also be zero: it is handed out as such by
+    /// [`Self::alloc_zeroed`].
+    pub unsafe fn new(ranges: &[Range<usize>], zeroed: bool) -> Result<Self, InitError> {
         let pages = page_ranges(ranges);
         let lo = pages
             .clone()
@@ -177,7 +186,7 @@ impl BuddyAllocator {
             for (pfn, order) in AlignedBlocks::new(r.start, end) {
                 // SAFETY: the block is memory the caller handed over, not
                 // the bitmap, and not yet on any list.
-                unsafe { buddy.release(pfn, order) };
+                unsafe { buddy.release(pfn, order, zeroed) };
             }
             buddy.managed_pages += end - r.start;
         }
@@ -185,21 +194,38 @@ impl BuddyAllocator {
     }
 
     /// Allocates a block of 2^`order` pages, aligned to its size; returns
-    /// its address. Its contents are whatever was there.
+    /// its address. Its contents are whatever was there (dirty blocks are
+    /// preferred at each order, so clean memory is kept for
+    /// [`Self::alloc_zeroed`]).
     pub fn alloc(&mut self, order: usize) -> Result<usize, AllocError> {
+        self.take(order, false).map(|(pfn, _)| pfn << PAGE_SHIFT)
+    }
+
+    /// Allocates a block of 2^`order` pages whose contents are all zero
+    /// (a clean block: never written since the allocator got it zeroed).
+    pub fn alloc_zeroed(&mut self, order: usize) -> Result<usize, AllocError> {
+        self.take(order, true).map(|(pfn, _)| pfn << PAGE_SHIFT)
+    }
+
+    /// Takes a block of `order` (only a clean one if `clean_only`),
+    /// splitting a larger one; returns its frame and whether it is clean
+    /// (then all zero).
+    fn take(&mut self, order: usize, clean_only: bool) -> Result<(usize, bool), AllocError> {
         if order > MAX_PAGE_ORDER {
             return Err(AllocError::OrderTooLarge { order });
         }
-        let mut found = order;
-        while found <= MAX_PAGE_ORDER && self.lists.is_empty(found) {
-            found += 1;
-        }
-        if found > MAX_PAGE_ORDER {
-            return Err(AllocError::OutOfMemory { order });
-        }
+        let (mut found, clean) = (order..=MAX_PAGE_ORDER)
+            .find_map(|o| {
+                if !clean_only && !self.lists.is_empty(o, false) {
+                    Some((o, false))
+                } else {
+                    (!self.lists.is_empty(o, true)).then_some((o, true))
+                }
+            })
+            .ok_or(AllocError::OutOfMemory { order })?;
         let pfn = self
             .lists
-            .pop(found)
+            .pop(found, clean)
             .ok_or(AllocError::OutOfMemory { order })?;
         self.bitmap.clear(pfn);
         // Split: the upper half of each level goes back on its list.
@@ -208,11 +234,16 @@ impl BuddyAllocator {
             let half = pfn + (1 << found);
             // SAFETY: the upper half belongs to the block just taken off
             // the lists, so it is free memory we own, in no list.
-            unsafe { self.lists.push(half, found) };
+            unsafe { self.lists.push(half, found, clean) };
             self.bitmap.set(half);
         }
+        if clean {
+            // SAFETY: the block is ours now; its header was the only
+            // non-zero part.
+            unsafe { self.lists.wipe(pfn) };
+        }
         self.free_pages -= 1 << order;
-        Ok(pfn << PAGE_SHIFT)
+        Ok((pfn, clean))
     }
 
     /// Returns the block of 2^`order` pages at `addr`, merging it with its
@@ -230,7 +261,7 @@ impl BuddyAllocator {
             return Err(FreeError::DoubleFree { addr });
         }
         // SAFETY: the caller returns an allocated block, which is ours again.
-        unsafe { self.release(pfn, order) };
+        unsafe { self.release(pfn, order, false) };
         Ok(())
     }
 
@@ -246,7 +277,7 @@ impl BuddyAllocator {
             return Err(FreeError::DoubleFree { addr });
         }
         // SAFETY: as in `free`.
-        unsafe { self.release(pfn, order) };
+        unsafe { self.release(pfn, order, false) };
         Ok(())
     }
 
@@ -257,7 +288,7 @@ impl BuddyAllocator {
             self.bitmap.covers(head)
                 && self.bitmap.test(head)
                 // SAFETY: a set bit means a free block starts at `head`.
-                && unsafe { self.lists.order_of(head) } >= o
+                && unsafe { self.lists.state(head) }.0 >= o
         })
     }
 
@@ -276,12 +307,13 @@ impl BuddyAllocator {
         Ok(pfn)
     }
 
-    /// Puts a block on the free lists, merged with its free buddies.
+    /// Puts a block on the free lists, merged with its free buddies; the
+    /// result is clean if the block and every buddy merged were.
     ///
     /// # Safety
     /// The block must be memory the allocator owns, covered by the bitmap,
-    /// not free already.
-    unsafe fn release(&mut self, mut pfn: usize, mut order: usize) {
+    /// not free already; `clean` only if it is all zero.
+    unsafe fn release(&mut self, mut pfn: usize, mut order: usize, mut clean: bool) {
         self.free_pages += 1 << order;
         while order < MAX_PAGE_ORDER {
             let buddy = pfn ^ (1 << order);
@@ -289,32 +321,40 @@ impl BuddyAllocator {
                 break;
             }
             // SAFETY: a set bit means a free block (with a header) starts there.
-            if unsafe { self.lists.order_of(buddy) } != order {
+            let (buddy_order, buddy_clean) = unsafe { self.lists.state(buddy) };
+            if buddy_order != order {
                 break;
             }
-            // SAFETY: the buddy is a free block of `order`, so on that list.
-            unsafe { self.lists.unlink(buddy, order) };
+            // SAFETY: the buddy is a free block of `order`, so on a list.
+            unsafe { self.lists.unlink(buddy) };
             self.bitmap.clear(buddy);
+            clean &= buddy_clean;
+            if clean {
+                // SAFETY: the buddy is ours now (absorbed into the block).
+                unsafe { self.lists.wipe(buddy) };
+            }
             pfn &= !(1 << order);
             order += 1;
         }
         // SAFETY: the merged block is free memory we own, in no list.
-        unsafe { self.lists.push(pfn, order) };
+        unsafe { self.lists.push(pfn, order, clean) };
         self.bitmap.set(pfn);
     }
 
     /// Allocates `pages` contiguous pages (not necessarily a power of two),
     /// aligned to the smallest block that holds them; the pages past `pages`
-    /// go straight back (Linux's `alloc_pages_exact`).
-    pub fn alloc_exact(&mut self, pages: usize) -> Result<usize, AllocError> {
-        let order = pages_order(pages.max(1));
-        let addr = self.alloc(order)?;
-        let pfn = addr >> PAGE_SHIFT;
-        for (tail, tail_order) in AlignedBlocks::new(pfn + pages.max(1), pfn + (1 << order)) {
-            // SAFETY: the tail is part of the block just allocated, unused.
-            unsafe { self.release(tail, tail_order) };
+    /// go straight back (Linux's `alloc_pages_exact`). With `zeroed`, only
+    /// clean memory is used, and the pages are all zero.
+    pub fn alloc_exact(&mut self, pages: usize, zeroed: bool) -> Result<usize, AllocError> {
+        let pages = pages.max(1);
+        let order = pages_order(pages);
+        let (pfn, clean) = self.take(order, zeroed)?;
+        for (tail, tail_order) in AlignedBlocks::new(pfn + pages, pfn + (1 << order)) {
+            // SAFETY: the tail is part of the block just taken, unused
+            // (and still zero if the block was clean).
+            unsafe { self.release(tail, tail_order, clean) };
         }
-        Ok(addr)
+        Ok(pfn << PAGE_SHIFT)
     }
 
     /// Returns `pages` pages from [`Self::alloc_exact`] (or any run of

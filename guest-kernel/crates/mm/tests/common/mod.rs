@@ -71,7 +71,7 @@ impl Pages {
         let arena = Arena::new(len);
         let buddy = LockedBuddy::new();
         // SAFETY: the arena is ours and lives as long as the buddy (same struct).
-        unsafe { buddy.init(&[arena.all()]) }.unwrap();
+        unsafe { buddy.init(&[arena.all()], true) }.unwrap();
         Self {
             buddy,
             _arena: arena,
