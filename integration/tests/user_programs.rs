@@ -191,14 +191,15 @@ fn test_thp_boot_parameters_set_the_sysfs_files() {
         .expect_stdout_line("thp: 2048kB always inherit madvise [never]");
 }
 
+/// guest-mm's defaults: Linux's with CONFIG_TRANSPARENT_HUGEPAGE_NEVER.
 #[test]
-fn test_thp_defaults_are_linuxs() {
+fn test_thp_defaults_are_never_with_2m_inherit() {
     if !kvm_available() {
         return;
     }
     let run = boot("rdinit=/bin/thp -- show");
     run.expect_code(0)
-        .expect_stdout_line("thp: top [always] madvise never")
+        .expect_stdout_line("thp: top always madvise [never]")
         .expect_stdout_line("thp: 64kB always inherit madvise [never]")
         .expect_stdout_line("thp: 2048kB always [inherit] madvise never");
 }

@@ -15,7 +15,7 @@ use alloc::string::String;
 
 use guest_abi::errno::EINVAL;
 
-use crate::uvm::thp::{self, Setting};
+use crate::uvm::thp;
 
 const THP_DIR: &str = "sys/kernel/mm/transparent_hugepage/";
 
@@ -57,8 +57,11 @@ pub fn writable(node: Node) -> bool {
 /// The file's text now.
 pub fn read(node: Node) -> String {
     match node {
-        Node::ThpEnabled => thp::render(thp::top(), false),
-        Node::OrderEnabled(order) => thp::render(thp::order_setting(order), true),
+        Node::ThpEnabled => alloc::format!("{}\n", thp::settings().top),
+        Node::OrderEnabled(order) => match thp::settings().order_policy(order) {
+            Ok(policy) => alloc::format!("{policy}\n"),
+            Err(_) => String::new(),
+        },
         Node::FaultAlloc(order) => alloc::format!("{}\n", thp::stats(order).0),
         Node::FaultFallback(order) => alloc::format!("{}\n", thp::stats(order).1),
     }
@@ -67,13 +70,10 @@ pub fn read(node: Node) -> String {
 /// Applies a write of `bytes`; `Err(errno)` if the value is not taken.
 pub fn write(node: Node, bytes: &[u8]) -> Result<(), i64> {
     let text = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
-    let setting = Setting::parse(text.trim()).ok_or(EINVAL)?;
-    match node {
-        Node::ThpEnabled if thp::set_top(setting) => Ok(()),
-        Node::OrderEnabled(order) => {
-            thp::set_order(order, setting);
-            Ok(())
-        }
-        _ => Err(EINVAL),
-    }
+    let result = match node {
+        Node::ThpEnabled => thp::update(|s| s.store_top(text)),
+        Node::OrderEnabled(order) => thp::update(|s| s.store_order(order, text)),
+        _ => return Err(EINVAL),
+    };
+    result.map_err(|_| EINVAL)
 }

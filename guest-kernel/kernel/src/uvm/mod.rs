@@ -20,7 +20,9 @@ use guest_abi::mman::*;
 use spin::Once;
 
 use self::pt::{ADDR, COW, NX, P, PageTable, RW, US, USER_END};
-use self::vma::{Kind, VM_HUGEPAGE, VM_NOHUGEPAGE, Vma, VmaTree};
+use guest_mm::thp::{AnonFault, alloc_anon_folio};
+
+use self::vma::{Kind, VmFlags, Vma, VmaTree, prot_of};
 use crate::arch::user::nx_enabled;
 
 /// Top of the initial stack (Linux's STACK_TOP without randomisation).
@@ -142,13 +144,8 @@ impl AddressSpace {
 
     /// Adds an area (which must not overlap one).
     pub fn add_area(&mut self, start: u64, end: u64, prot: u64, kind: Kind) {
-        self.vmas.insert(Vma {
-            start,
-            end,
-            prot,
-            flags: 0,
-            kind,
-        });
+        let inserted = self.vmas.insert(vma::new(start, end, prot, kind));
+        debug_assert!(inserted.is_ok(), "area {start:#x}..{end:#x} overlaps");
     }
 
     /// Maps a fresh, zeroed 4 KiB page at `va` with `prot`, filled from
@@ -175,14 +172,15 @@ impl AddressSpace {
 
     /// Serves a page fault at `addr` with #PF error code `err`.
     pub fn fault(&mut self, addr: u64, err: u64) -> Result<(), FaultError> {
-        let vma = *self.vmas.find(addr).ok_or(FaultError::NoArea)?;
+        let vma = self.vmas.find(addr).ok_or(FaultError::NoArea)?.clone();
+        let prot = prot_of(&vma);
         let write = err & pf::WRITE != 0;
         let allowed = if err & pf::FETCH != 0 {
-            vma.prot & PROT_EXEC != 0
+            prot & PROT_EXEC != 0
         } else if write {
-            vma.prot & PROT_WRITE != 0
+            prot & PROT_WRITE != 0
         } else {
-            vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+            prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0
         };
         if !allowed {
             return Err(FaultError::Access);
@@ -204,8 +202,7 @@ impl AddressSpace {
         self.faults += 1;
         if !write && err & pf::FETCH == 0 {
             // Read fault: the shared zero page, copy on write (as Linux).
-            let flags =
-                (pte_flags(vma.prot) & !RW) | if vma.prot & PROT_WRITE != 0 { COW } else { 0 };
+            let flags = (pte_flags(prot) & !RW) | if prot & PROT_WRITE != 0 { COW } else { 0 };
             return if self.pt.set(va, zero_page() | flags) {
                 Ok(())
             } else {
@@ -215,28 +212,36 @@ impl AddressSpace {
         self.anon_fault(addr, &vma)
     }
 
-    /// Allocates a folio of the largest order the policy allows and maps
-    /// all its pages.
+    /// Allocates a folio of the order `guest-mm`'s policy picks (the
+    /// largest allowed, suitable and still empty one that can be had) and
+    /// maps all its pages.
     fn anon_fault(&mut self, addr: u64, vma: &Vma) -> Result<(), FaultError> {
-        let allowed = thp::allowed_orders(vma);
+        const PMD_SIZE: u64 = 2 << 20;
+        let fault = AnonFault {
+            vma_start: vma.start,
+            vma_end: vma.end,
+            flags: vma.flags,
+            addr,
+            write: true,
+            thp_disabled: false,
+            pmd_none: self.pt.range_empty(addr & !(PMD_SIZE - 1), 512),
+        };
         let pt = &self.pt;
-        let mut wanted = None;
-        for order in thp::candidates(addr, vma, allowed, |start, pages| {
-            (0..pages).all(|i| pt.get(start + i * PAGE_SIZE) == 0)
-        }) {
-            if let Some(f) = folio::alloc(order) {
-                wanted = Some(f);
-                break;
-            }
-            thp::count_fallback(order);
-        }
-        let f = wanted.ok_or(FaultError::NoMemory)?;
+        let settings = thp::settings();
+        let got = alloc_anon_folio(
+            &settings,
+            &thp::STATS,
+            &fault,
+            |start, pages| pt.range_empty(start, pages as u64),
+            folio::alloc,
+        )
+        .ok_or(FaultError::NoMemory)?;
+        let f = got.block;
         if !f.zeroed {
             folio::zero(f.phys, 1 << f.order);
         }
-        let size = folio::bytes(f.order);
-        let start = addr & !(size - 1);
-        let flags = pte_flags(vma.prot);
+        let start = got.addr;
+        let flags = pte_flags(prot_of(vma));
         for i in 0..(1u64 << f.order) {
             if !self
                 .pt
@@ -254,7 +259,6 @@ impl AddressSpace {
                 },
             );
         }
-        thp::count_alloc(f.order);
         Ok(())
     }
 
@@ -262,7 +266,7 @@ impl AddressSpace {
     /// itself when no one else maps it).
     fn break_cow(&mut self, va: u64, entry: u64, vma: &Vma) -> Result<(), FaultError> {
         let old = entry & ADDR;
-        let flags = pte_flags(vma.prot);
+        let flags = pte_flags(prot_of(vma));
         if old != zero_page() && self.exclusive(old) {
             self.pt.set(va, old | flags);
             return Ok(());
@@ -278,7 +282,6 @@ impl AddressSpace {
             self.release(old);
         }
         self.pt.set(va, f.phys | flags);
-        thp::count_alloc(0);
         Ok(())
     }
 
@@ -337,7 +340,7 @@ impl AddressSpace {
                 .checked_add(len)
                 .filter(|&e| e <= USER_END)
                 .ok_or(ENOMEM)?;
-            if flags & MAP_FIXED_NOREPLACE != 0 && self.vmas.overlaps(addr, end) {
+            if flags & MAP_FIXED_NOREPLACE != 0 && self.overlaps(addr, end) {
                 return Err(EEXIST);
             }
             self.unmap_range(addr, end);
@@ -346,20 +349,14 @@ impl AddressSpace {
             let hint = page_down(addr);
             let hint_ok = hint >= MMAP_MIN
                 && hint.checked_add(len).is_some_and(|e| e <= MMAP_BASE)
-                && !self.vmas.overlaps(hint, hint + len);
+                && !self.overlaps(hint, hint + len);
             if hint_ok {
                 hint
             } else {
                 self.pick_address(len).ok_or(ENOMEM)?
             }
         };
-        self.vmas.insert(Vma {
-            start,
-            end: start + len,
-            prot,
-            flags: 0,
-            kind: Kind::Anon,
-        });
+        self.add_area(start, start + len, prot, Kind::Anon);
         if flags & MAP_POPULATE != 0 {
             let err = pf::USER | if prot & PROT_WRITE != 0 { pf::WRITE } else { 0 };
             let mut va = start;
@@ -377,17 +374,21 @@ impl AddressSpace {
     /// mappings of 2 MiB or more (as Linux aligns large anonymous ones).
     fn pick_address(&self, len: u64) -> Option<u64> {
         const HUGE: u64 = 2 << 20;
-        if len >= HUGE
-            && let Some(start) = self.vmas.find_gap(len + HUGE, MMAP_MIN, MMAP_BASE)
-        {
-            return Some((start + HUGE - 1) & !(HUGE - 1));
-        }
-        self.vmas.find_gap(len, MMAP_MIN, MMAP_BASE)
+        let align = if len >= HUGE { HUGE } else { PAGE_SIZE };
+        self.vmas
+            .find_gap(len, align, MMAP_MIN, MMAP_BASE)
+            .or_else(|| self.vmas.find_gap(len, PAGE_SIZE, MMAP_MIN, MMAP_BASE))
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.vmas.intersecting(start, end).next().is_some()
     }
 
     fn unmap_range(&mut self, start: u64, end: u64) {
-        self.vmas.remove(start, end);
-        self.zap(start, end);
+        if start < end {
+            self.vmas.unmap(start, end).ok();
+            self.zap(start, end);
+        }
     }
 
     /// munmap; -errno on bad arguments.
@@ -408,7 +409,7 @@ impl AddressSpace {
             .and_then(|l| addr.checked_add(l))
             .filter(|&e| e <= USER_END)
             .ok_or(ENOMEM)?;
-        if !self.vmas.covers(addr, end) {
+        if !self.vmas.is_fully_mapped(addr, end) {
             return Err(ENOMEM);
         }
         Ok(end)
@@ -420,7 +421,11 @@ impl AddressSpace {
             return Err(EINVAL);
         }
         let end = self.checked_range(addr, len)?;
-        self.vmas.update(addr, end, |v| v.prot = prot);
+        let access = vma::flags_of_prot(PROT_READ | PROT_WRITE | PROT_EXEC);
+        let new = vma::flags_of_prot(prot);
+        self.vmas
+            .update(addr, end, |v| v.flags = (v.flags & !access) | new)
+            .ok();
         let flags = pte_flags(prot);
         let zero = zero_page();
         self.pt.for_each(addr, end, |_, e| {
@@ -442,14 +447,18 @@ impl AddressSpace {
         match advice {
             MADV_DONTNEED | MADV_FREE => self.zap(addr, end),
             MADV_HUGEPAGE => {
-                self.vmas.update(addr, end, |v| {
-                    v.flags = (v.flags | VM_HUGEPAGE) & !VM_NOHUGEPAGE
-                });
+                self.vmas
+                    .update(addr, end, |v| {
+                        v.flags = (v.flags | VmFlags::HUGEPAGE) & !VmFlags::NOHUGEPAGE;
+                    })
+                    .ok();
             }
             MADV_NOHUGEPAGE => {
-                self.vmas.update(addr, end, |v| {
-                    v.flags = (v.flags | VM_NOHUGEPAGE) & !VM_HUGEPAGE
-                });
+                self.vmas
+                    .update(addr, end, |v| {
+                        v.flags = (v.flags | VmFlags::NOHUGEPAGE) & !VmFlags::HUGEPAGE;
+                    })
+                    .ok();
             }
             MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED => {}
             _ => return Err(EINVAL),
@@ -466,16 +475,10 @@ impl AddressSpace {
             return self.brk;
         };
         if new_end > old_end {
-            if self.vmas.overlaps(old_end, new_end) || new_end > MMAP_BASE {
+            if self.overlaps(old_end, new_end) || new_end > MMAP_BASE {
                 return self.brk;
             }
-            self.vmas.insert(Vma {
-                start: old_end,
-                end: new_end,
-                prot: PROT_READ | PROT_WRITE,
-                flags: 0,
-                kind: Kind::Heap,
-            });
+            self.add_area(old_end, new_end, PROT_READ | PROT_WRITE, Kind::Heap);
         } else if new_end < old_end {
             self.unmap_range(new_end, old_end);
         }

@@ -104,6 +104,21 @@ impl PageTable {
         read(table, index(va, 0))
     }
 
+    /// Whether the `pages` leaf entries from `start` (all in one leaf
+    /// table: `start` aligned to their size, at most 512) are all zero.
+    pub fn range_empty(&self, start: u64, pages: u64) -> bool {
+        let mut table = self.root;
+        for level in (1..4).rev() {
+            let value = read(table, index(start, level));
+            if value & P == 0 {
+                return true;
+            }
+            table = value & ADDR;
+        }
+        let first = index(start, 0);
+        (first..first + pages as usize).all(|i| read(table, i) == 0)
+    }
+
     /// Sets the leaf entry for `va`; false if out of frames for tables.
     pub fn set(&mut self, va: u64, value: u64) -> bool {
         match self.slot(va, true) {
