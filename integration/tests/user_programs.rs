@@ -28,7 +28,7 @@ fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn test_musl_init_prints_mallocs_and_exits_with_its_status() {
+fn test_musl_init_prints_mallocs_uses_sse_and_exits_with_its_status() {
     if !kvm_available() {
         return;
     }
@@ -36,6 +36,7 @@ fn test_musl_init_prints_mallocs_and_exits_with_its_status() {
     run.expect_code(42)
         .expect_stdout_line("hello from musl: pid 1, argc 1, argv[0] /init")
         .expect_stdout_line("malloc: small block says brk, big block has 256 pages")
+        .expect_stdout_line("floating point: 1.750")
         .expect_stdout_line("exiting with status 42")
         .expect_stdout_line("user: pid 1 (/init) exited with status 42");
     assert!(!run.stdout.contains("unknown system calls"), "{run}");

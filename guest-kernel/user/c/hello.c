@@ -20,6 +20,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < (1 << 20); i += 4096)
         sum += (unsigned char)big[i];
     printf("malloc: small block says %s, big block has %lu pages\n", small, sum / 0x5a);
+    volatile double x = argc;
+    printf("floating point: %.3f\n", x * 1.25 + 0.5);
     free(big);
     free(small);
     int status = argc > 1 ? atoi(argv[1]) : 42;

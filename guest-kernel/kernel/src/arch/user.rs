@@ -54,6 +54,8 @@ const MSR_LSTAR: u32 = 0xc000_0082;
 const MSR_SFMASK: u32 = 0xc000_0084;
 const MSR_FS_BASE: u32 = 0xc000_0100;
 const EFER_SCE: u64 = 1 << 0;
+const CR4_OSFXSR: u64 = 1 << 9;
+const CR4_OSXMMEXCPT: u64 = 1 << 10;
 const EFER_NXE: u64 = 1 << 11;
 
 #[repr(C, align(4096))]
@@ -81,8 +83,9 @@ pub fn alias(addr: u64) -> u64 {
 }
 
 /// Sets up everything user mode needs, once: the alias slot in the kernel's
-/// PML4, GDT/TSS/IDT at their aliases (RSP0 = the entry stack), EFER.SCE
-/// (and NXE when the CPU has it), STAR, LSTAR, SFMASK. Later calls do nothing.
+/// PML4, GDT/TSS/IDT at their aliases (RSP0 = the entry stack), SSE
+/// (CR4.OSFXSR/OSXMMEXCPT), EFER.SCE (and NXE when the CPU has it), STAR,
+/// LSTAR, SFMASK. Later calls do nothing.
 pub fn init() {
     if READY.load(Ordering::Acquire) {
         return;
@@ -104,6 +107,13 @@ pub fn init() {
         unsafe { syscall_stack_top = alias(top) };
         gdt::use_alias(KERNEL_ALIAS, alias(top));
         idt::use_alias(KERNEL_ALIAS);
+        // SSE for user programs (x86_64's baseline): CR4.OSFXSR and
+        // OSXMMEXCPT. The kernel itself never touches SSE state.
+        // SAFETY: enabling SSE changes no memory mapping or privilege.
+        unsafe {
+            let cr4 = x86_64::registers::control::Cr4::read_raw();
+            x86_64::registers::control::Cr4::write_raw(cr4 | CR4_OSFXSR | CR4_OSXMMEXCPT);
+        }
         let nx = core::arch::x86_64::__cpuid(0x8000_0001).edx & (1 << 20) != 0;
         NX.store(nx, Ordering::Relaxed);
         let star = u64::from(gdt::SYSRET_SELECTOR_BASE | 3) << 48
