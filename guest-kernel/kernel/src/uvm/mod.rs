@@ -242,13 +242,9 @@ impl AddressSpace {
         }
         let start = got.addr;
         let flags = pte_flags(prot_of(vma));
-        for i in 0..(1u64 << f.order) {
-            if !self
-                .pt
-                .set(start + i * PAGE_SIZE, (f.phys + i * PAGE_SIZE) | flags)
-            {
-                return Err(FaultError::NoMemory);
-            }
+        if !self.pt.set_run(start, f.phys | flags, 1 << f.order) {
+            folio::free(f.phys, f.order);
+            return Err(FaultError::NoMemory);
         }
         if f.order > 0 {
             self.folios.insert(

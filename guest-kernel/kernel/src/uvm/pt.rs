@@ -131,6 +131,22 @@ impl PageTable {
         }
     }
 
+    /// Maps `pages` consecutive frames from `first` (frame | flags) at
+    /// `start`, all in one leaf table (`start` aligned to their size, at
+    /// most 512): one walk for the whole run. False if out of frames.
+    pub fn set_run(&mut self, start: u64, first: u64, pages: u64) -> bool {
+        let Some(slot) = self.slot(start, true) else {
+            return false;
+        };
+        debug_assert!(index(start, 0) as u64 + pages <= 512);
+        for i in 0..pages {
+            // SAFETY: `slot + i` stays inside the leaf table of `start`
+            // (the run does not cross a 2 MiB boundary).
+            unsafe { core::ptr::write(slot.add(i as usize), first + i * 4096) };
+        }
+        true
+    }
+
     /// Calls `f(va, entry)` for every non-zero leaf entry in `[start, end)`
     /// (page-aligned), skipping missing tables; `f` may rewrite the entry.
     pub fn for_each(&mut self, start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
