@@ -196,19 +196,40 @@ fn ctor(obj: NonNull<u8>) {
 }
 
 #[test]
-fn test_slub_ctor_runs_once_per_object_of_a_new_slab() {
+fn test_slub_ctor_runs_once_per_object_before_first_use() {
     let pages = Pages::new(4 * MIB);
     let cache =
         KmemCache::new("ctor-40", 40, 8, Some(ctor), &SlubConfig::default(), &pages).unwrap();
-    let a = cache.alloc().unwrap();
-    assert_eq!(CONSTRUCTED.load(Ordering::Relaxed), cache.layout().objects);
-    // SAFETY: a constructed object of 40 bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(a.as_ptr(), 40) };
-    assert!(
-        bytes.iter().all(|&b| b == 0x5a),
-        "free pointer inside the object"
-    );
+    let objects = cache.layout().objects;
+    let all: Vec<_> = (0..objects).map(|_| cache.alloc().unwrap()).collect();
+    assert_eq!(CONSTRUCTED.load(Ordering::Relaxed), objects);
+    assert_eq!(cache.info().num_slabs, 1);
+    for &a in &all {
+        // SAFETY: a constructed object of 40 bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(a.as_ptr(), 40) };
+        assert!(
+            bytes.iter().all(|&b| b == 0x5a),
+            "free pointer inside the object"
+        );
+    }
+    // SAFETY: allocated above; reallocated objects are not constructed again.
+    unsafe { cache.free(all[3]).unwrap() };
+    assert_eq!(cache.alloc().unwrap(), all[3]);
+    assert_eq!(CONSTRUCTED.load(Ordering::Relaxed), objects);
     assert!(cache.layout().fp_offset >= 40);
+}
+
+#[test]
+fn test_slub_fresh_slab_formats_objects_lazily() {
+    let pages = Pages::new(4 * MIB);
+    let cache = KmemCache::new("lazy-8", 8, 8, None, &SlubConfig::default(), &pages).unwrap();
+    let a = cache.alloc().unwrap();
+    let info = cache.info();
+    assert_eq!((info.num_slabs, info.active_objs), (1, 1));
+    // SAFETY: allocated above.
+    unsafe { cache.free(a).unwrap() };
+    cache.shrink();
+    assert_eq!(cache.info().num_slabs, 0);
 }
 
 #[test]

@@ -1,17 +1,18 @@
 //! A kmem cache: objects of one size on slabs from the page allocator.
 //!
-//! Per CPU, a current slab whose free objects form the CPU freelist; the
-//! CPU's freelist head and a transaction id share one 64-bit word (`tid`
-//! in the high half, the head's offset in the slab in the low half), so
-//! the allocation and free fast paths are one compare-exchange with no
-//! lock, and a fast path interrupted by another one retries instead of
-//! reusing a stale head (Linux's `this_cpu_cmpxchg_double` on
-//! `freelist, tid`, in a width every x86_64 CPU and emulator has).
-//! Everything else (refilling from a partial or new slab, frees to a slab
-//! that is not the CPU's, debug checks) takes the cache's lock.
+//! Per CPU, a current slab whose free objects form the CPU freelist. The
+//! allocation and free fast paths touch only the running CPU's freelist
+//! head: a load and a store each, no lock and no locked instruction (on
+//! kvm-pvm every emulated instruction costs ~0.3 µs). That is sound
+//! because a CPU index is used by one context at a time (the
+//! [`SlabBackend`] contract: no sharing, no re-entry from interrupts),
+//! Linux's `this_cpu` discipline with interrupts kept out of the
+//! allocator. Everything else (refilling from the slab's remote frees, its
+//! never-used objects, a partial or a new slab; frees to a slab that is
+//! not the CPU's; debug checks) takes the cache's lock.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::Mutex;
 
@@ -23,19 +24,18 @@ use super::{debug, SlabError, SlubConfig};
 
 /// CPUs a cache keeps a current slab for.
 pub const MAX_CPUS: usize = 8;
-/// Low half of the CPU word when the CPU freelist is empty.
-const NIL: u32 = u32::MAX;
 /// Source of cache tags.
 static NEXT_TAG: AtomicUsize = AtomicUsize::new(1);
 
-/// An object constructor, run on every object when its slab is created.
+/// An object constructor, run on every object before its first use.
 pub type Ctor = fn(NonNull<u8>);
 
-/// One CPU's state (Linux's `kmem_cache_cpu`).
+/// One CPU's state (Linux's `kmem_cache_cpu`). Atomics with relaxed
+/// ordering: plain loads and stores, only ever used by their CPU.
 #[derive(Debug)]
 struct CpuSlab {
-    /// `tid << 32 | offset of the freelist head in the slab` (or [`NIL`]).
-    word: AtomicU64,
+    /// Head of the CPU freelist (0: empty).
+    freelist: AtomicUsize,
     /// Base of the current slab (0: none).
     slab: AtomicUsize,
 }
@@ -43,15 +43,10 @@ struct CpuSlab {
 impl CpuSlab {
     const fn new() -> Self {
         Self {
-            word: AtomicU64::new(NIL as u64),
+            freelist: AtomicUsize::new(0),
             slab: AtomicUsize::new(0),
         }
     }
-}
-
-/// `word` with the next transaction id and head offset `offset`.
-fn next_word(word: u64, offset: u32) -> u64 {
-    ((word >> 32).wrapping_add(1) << 32) | u64::from(offset)
 }
 
 /// `/proc/slabinfo` figures of one cache.
@@ -103,6 +98,8 @@ impl core::fmt::Display for SlabInfo {
 pub struct KmemCache<B: SlabBackend> {
     name: &'static str,
     layout: Layout,
+    /// Clears the offset inside a slab (slabs are naturally aligned).
+    slab_mask: usize,
     fp: FreePointer,
     ctor: Option<Ctor>,
     debug: bool,
@@ -131,6 +128,7 @@ impl<B: SlabBackend> KmemCache<B> {
         Ok(Self {
             name,
             layout,
+            slab_mask: !(layout.slab_bytes() - 1),
             fp: FreePointer {
                 offset: layout.fp_offset,
                 random: config.random,
@@ -166,8 +164,9 @@ impl<B: SlabBackend> KmemCache<B> {
         &self.cpus[self.backend.cpu_id()]
     }
 
+    #[inline]
     fn slab_of(&self, obj: usize) -> usize {
-        obj & !(self.layout.slab_bytes() - 1)
+        obj & self.slab_mask
     }
 
     /// Allocates an object (uninitialised, or as the constructor left it).
@@ -192,82 +191,61 @@ impl<B: SlabBackend> KmemCache<B> {
     pub unsafe fn free(&self, obj: NonNull<u8>) -> Result<(), SlabError> {
         let obj = obj.as_ptr() as usize;
         let base = self.slab_of(obj);
+        if !self.debug && self.push_cpu(self.cpu(), base, obj)? {
+            return Ok(());
+        }
+        self.free_slow(base, obj)
+    }
+
+    /// A free that is not the CPU slab's (or with debugging), under the lock.
+    #[cold]
+    #[inline(never)]
+    fn free_slow(&self, base: usize, obj: usize) -> Result<(), SlabError> {
         if self.debug {
             return self.free_debug(base, obj);
         }
-        if self.push_cpu(self.cpu(), base, obj)? {
-            return Ok(());
-        }
         let mut partial = self.partial.lock();
-        // SAFETY: per the contract `obj` is an allocated object of ours.
+        // SAFETY: `free`'s contract: an allocated object of ours.
         unsafe { self.free_to_slab(&mut partial, base, obj) }
     }
 
     /// Pops the CPU freelist's head.
+    #[inline]
     fn pop_cpu(&self, cpu: &CpuSlab) -> Option<usize> {
-        loop {
-            let word = cpu.word.load(Ordering::Acquire);
-            let offset = word as u32;
-            if offset == NIL {
-                return None;
-            }
-            let base = cpu.slab.load(Ordering::Relaxed);
-            let obj = base + offset as usize;
-            let next = self.fp.get(obj);
-            let next_offset = if next == 0 {
-                NIL
-            } else {
-                next.wrapping_sub(base) as u32
-            };
-            let new = next_word(word, next_offset);
-            if cpu
-                .word
-                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
-                return Some(obj);
-            }
+        let obj = cpu.freelist.load(Ordering::Relaxed);
+        if obj == 0 {
+            return None;
         }
+        cpu.freelist.store(self.fp.get(obj), Ordering::Relaxed);
+        Some(obj)
     }
 
     /// Pushes `obj` on the CPU freelist if its slab is the CPU's; `false`
     /// if it is not.
+    #[inline]
     fn push_cpu(&self, cpu: &CpuSlab, base: usize, obj: usize) -> Result<bool, SlabError> {
-        loop {
-            let word = cpu.word.load(Ordering::Acquire);
-            if cpu.slab.load(Ordering::Relaxed) != base {
-                return Ok(false);
-            }
-            let offset = word as u32;
-            let head = if offset == NIL {
-                0
-            } else {
-                base + offset as usize
-            };
-            if head == obj {
-                return Err(SlabError::DoubleFree { obj });
-            }
-            self.fp.set(obj, head);
-            let new = next_word(word, (obj - base) as u32);
-            if cpu
-                .word
-                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
-                return Ok(true);
-            }
+        if cpu.slab.load(Ordering::Relaxed) != base {
+            return Ok(false);
         }
+        let head = cpu.freelist.load(Ordering::Relaxed);
+        if head == obj {
+            return Err(SlabError::DoubleFree { obj });
+        }
+        self.fp.set(obj, head);
+        cpu.freelist.store(obj, Ordering::Relaxed);
+        Ok(true)
     }
 
-    /// Makes `list` (objects of the slab at `base`, 0 for none) the CPU freelist.
-    fn publish(cpu: &CpuSlab, base: usize, list: usize) {
-        let offset = if list == 0 { NIL } else { (list - base) as u32 };
-        let word = cpu.word.load(Ordering::Relaxed);
-        cpu.word.store(next_word(word, offset), Ordering::Release);
+    /// Makes `list` (0 for none) the CPU freelist.
+    fn publish(cpu: &CpuSlab, list: usize) {
+        cpu.freelist.store(list, Ordering::Relaxed);
     }
 
-    /// Refills the CPU freelist under the lock and takes an object:
-    /// remote frees to the current slab, else a partial slab, else a new one.
+    /// Refills the CPU freelist under the lock and takes an object: remote
+    /// frees to the current slab, else its never-used objects, else a
+    /// partial slab, else a new one.
+    #[cold]
+    #[inline(never)]
     fn alloc_slow(&self) -> Result<NonNull<u8>, SlabError> {
         let cpu = self.cpu();
         let mut partial = self.partial.lock();
@@ -277,16 +255,12 @@ impl<B: SlabBackend> KmemCache<B> {
             }
             let old = cpu.slab.load(Ordering::Relaxed);
             if old != 0 {
-                // SAFETY: the CPU's slab is ours; we hold the lock.
-                let h = unsafe { &mut *header(old, &self.layout) };
-                if h.freelist != 0 {
-                    let list = core::mem::take(&mut h.freelist);
-                    h.inuse = self.layout.objects as u32;
-                    Self::publish(cpu, old, list);
+                if self.refill(cpu, old) {
                     continue;
                 }
                 // Full: it leaves the CPU and sits on no list.
-                h.frozen = 0;
+                // SAFETY: the CPU's slab is ours; we hold the lock.
+                unsafe { (*header(old, &self.layout)).frozen = 0 };
                 cpu.slab.store(0, Ordering::Relaxed);
             }
             // SAFETY: we hold the lock; the list holds our slabs.
@@ -295,22 +269,46 @@ impl<B: SlabBackend> KmemCache<B> {
                 None => self.new_slab().ok_or(SlabError::OutOfMemory)?,
             };
             // SAFETY: a slab of ours, off every list, under the lock.
-            let h = unsafe { &mut *header(base, &self.layout) };
-            h.frozen = 1;
-            let list = core::mem::take(&mut h.freelist);
-            h.inuse = self.layout.objects as u32;
+            unsafe { (*header(base, &self.layout)).frozen = 1 };
             cpu.slab.store(base, Ordering::Relaxed);
-            Self::publish(cpu, base, list);
+            if !self.refill(cpu, base) {
+                return Err(SlabError::OutOfMemory);
+            }
+        }
+    }
+
+    /// Gives the CPU the free objects of its slab at `base`: those freed to
+    /// the slab, else a batch of never-used ones. `false` if it has none.
+    fn refill(&self, cpu: &CpuSlab, base: usize) -> bool {
+        // SAFETY: the CPU's slab is ours; callers hold the lock.
+        let h = unsafe { &mut *header(base, &self.layout) };
+        let mut list = core::mem::take(&mut h.freelist);
+        if list == 0 {
+            list = slab::carve(base, h, &self.layout, self.fp, |obj| self.prepare(obj));
+        }
+        // Everything formatted is now handed out or on the CPU freelist.
+        h.inuse = h.fresh;
+        Self::publish(cpu, list);
+        list != 0
+    }
+
+    /// Readies a never-used object: debug marks, constructor.
+    fn prepare(&self, obj: usize) {
+        if self.debug {
+            debug::mark_free(obj, &self.layout, self.poison);
+        }
+        if let Some(ctor) = self.ctor {
+            // SAFETY: objects live in slabs, never at address 0.
+            ctor(unsafe { NonNull::new_unchecked(obj as *mut u8) });
         }
     }
 
     /// The debug checks on an object about to be handed out (under the lock).
     fn hand_out(&self, cpu: &CpuSlab, obj: usize) -> Result<NonNull<u8>, SlabError> {
         if self.debug {
-            let word = cpu.word.load(Ordering::Relaxed);
-            let base = self.slab_of(obj);
-            if word as u32 != NIL && !self.is_object(base, base + (word as u32) as usize) {
-                Self::publish(cpu, base, 0);
+            let next = cpu.freelist.load(Ordering::Relaxed);
+            if next != 0 && !self.is_object(self.slab_of(obj), next) {
+                Self::publish(cpu, 0);
                 return Err(SlabError::FreelistCorrupt { obj });
             }
             debug::check_alloc(obj, &self.layout, self.poison)?;
@@ -336,8 +334,12 @@ impl<B: SlabBackend> KmemCache<B> {
         }
         // SAFETY: `base` is a slab base if `obj` is one of our objects; the
         // tag check below is what confirms it, reading our own header.
-        let tag = unsafe { (*header(base, &self.layout)).cache };
-        if tag != self.tag {
+        let (tag, fresh) = unsafe {
+            let h = &*header(base, &self.layout);
+            (h.cache, h.fresh as usize)
+        };
+        let index = (obj - base - self.layout.red_left) / self.layout.stride;
+        if tag != self.tag || index >= fresh {
             return Err(SlabError::NotFromCache { obj });
         }
         debug::check_free(obj, &self.layout)?;
@@ -365,7 +367,7 @@ impl<B: SlabBackend> KmemCache<B> {
         if h.freelist == obj || h.inuse == 0 {
             return Err(SlabError::DoubleFree { obj });
         }
-        let was_full = h.freelist == 0;
+        let was_full = h.freelist == 0 && h.fresh as usize == self.layout.objects;
         self.fp.set(obj, h.freelist);
         h.freelist = obj;
         h.inuse -= 1;
@@ -385,20 +387,13 @@ impl<B: SlabBackend> KmemCache<B> {
         Ok(())
     }
 
-    /// A fresh slab, formatted; `None` if the page allocator is out of memory.
+    /// A fresh slab (objects formatted later, a batch at a time); `None` if
+    /// the page allocator is out of memory.
     fn new_slab(&self) -> Option<usize> {
         let block = self.backend.alloc_pages(self.layout.order)?;
         self.nr_slabs.fetch_add(1, Ordering::Relaxed);
         let base = block.as_ptr() as usize;
-        slab::format(base, &self.layout, self.fp, self.tag, |obj| {
-            if self.debug {
-                debug::mark_free(obj, &self.layout, self.poison);
-            }
-            if let Some(ctor) = self.ctor {
-                // SAFETY: objects live in slabs, never at address 0.
-                ctor(unsafe { NonNull::new_unchecked(obj as *mut u8) });
-            }
-        });
+        slab::init(base, &self.layout, self.tag);
         Some(base)
     }
 
@@ -442,13 +437,12 @@ impl<B: SlabBackend> KmemCache<B> {
         if base == 0 {
             return;
         }
-        let word = cpu.word.load(Ordering::Acquire);
-        Self::publish(cpu, base, 0);
+        let head = cpu.freelist.load(Ordering::Relaxed);
+        Self::publish(cpu, 0);
         cpu.slab.store(0, Ordering::Relaxed);
         // SAFETY: the CPU's slab is ours; we hold the lock.
         let h = unsafe { &mut *header(base, &self.layout) };
-        if word as u32 != NIL {
-            let head = base + (word as u32) as usize;
+        if head != 0 {
             let (mut tail, mut count) = (head, 1);
             while self.fp.get(tail) != 0 {
                 tail = self.fp.get(tail);
@@ -461,7 +455,7 @@ impl<B: SlabBackend> KmemCache<B> {
         h.frozen = 0;
         if h.inuse == 0 {
             self.discard(base);
-        } else if h.freelist != 0 {
+        } else if h.freelist != 0 || (h.fresh as usize) < self.layout.objects {
             // SAFETY: a frozen slab is on no list.
             unsafe { partial.push_tail(base, &self.layout) };
         }
@@ -483,12 +477,7 @@ impl<B: SlabBackend> KmemCache<B> {
             // SAFETY: the CPU's slab is ours; we hold the lock.
             let h = unsafe { &*header(base, layout) };
             cpu_free += layout.objects - h.inuse as usize;
-            let word = cpu.word.load(Ordering::Acquire);
-            let mut obj = if word as u32 == NIL {
-                0
-            } else {
-                base + (word as u32) as usize
-            };
+            let mut obj = cpu.freelist.load(Ordering::Relaxed);
             while obj != 0 {
                 cpu_free += 1;
                 obj = self.fp.get(obj);

@@ -9,7 +9,7 @@ pub(super) const WORD: usize = core::mem::size_of::<usize>();
 /// `slub_max_order` (`PAGE_ALLOC_COSTLY_ORDER`).
 pub const SLUB_MAX_ORDER: usize = 3;
 /// Bytes at the end of every slab for its header.
-pub(super) const HEADER_BYTES: usize = 40;
+pub(super) const HEADER_BYTES: usize = 48;
 
 const fn align_up(n: usize, align: usize) -> usize {
     (n + align - 1) & !(align - 1)

@@ -1,6 +1,7 @@
 //! A slab: a block of pages holding `objects` slots, with its header in the
 //! last [`HEADER_BYTES`] and its free objects linked through their free
-//! pointers. The header is reached from any object by aligning the
+//! pointers (objects never used yet are formatted lazily, [`BATCH`] at a
+//! time). The header is reached from any object by aligning the
 //! object's address down to the slab size (slabs are naturally aligned).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -19,8 +20,10 @@ pub(super) struct SlabHeader {
     pub next: usize,
     /// Previous slab on the partial list (slab base, 0: none).
     pub prev: usize,
-    /// Objects not on `freelist` (handed out, or on the CPU freelist if frozen).
+    /// Objects handed out or on a CPU freelist.
     pub inuse: u32,
+    /// Objects formatted so far (the rest were never used: free, unlinked).
+    pub fresh: u32,
     /// Whether a CPU owns the slab (its current slab).
     pub frozen: u32,
 }
@@ -66,38 +69,50 @@ impl FreePointer {
     }
 }
 
-/// Links every object of the fresh slab at `base` in address order and
-/// writes its header (not frozen, nothing in use); returns the first
-/// object. `prepare` runs on each object first (constructor, poison).
-pub(super) fn format(
-    base: usize,
-    layout: &Layout,
-    fp: FreePointer,
-    cache: usize,
-    mut prepare: impl FnMut(usize),
-) -> usize {
-    let first = base + layout.red_left;
-    let mut obj = first;
-    for i in 0..layout.objects {
-        prepare(obj);
-        let next = if i + 1 < layout.objects {
-            obj + layout.stride
-        } else {
-            0
-        };
-        fp.set(obj, next);
-        obj += layout.stride;
-    }
+/// How many never-used objects a refill formats at once: slabs are set
+/// up lazily, a batch at a time, so a fresh slab costs no sweep over its
+/// objects (each formatted object costs a few emulated instructions).
+pub(super) const BATCH: u32 = 16;
+
+/// Writes the header of the fresh slab at `base`: no object formatted,
+/// none in use, not frozen.
+pub(super) fn init(base: usize, layout: &Layout, cache: usize) {
     // SAFETY: the header lies in the fresh slab, which the cache owns.
     unsafe {
         header(base, layout).write(SlabHeader {
             cache,
-            freelist: first,
+            freelist: 0,
             next: 0,
             prev: 0,
             inuse: 0,
+            fresh: 0,
             frozen: 0,
         });
     }
+}
+
+/// Formats up to [`BATCH`] never-used objects of the slab at `base` (whose
+/// header is `h`) into a list, each passed through `prepare` first
+/// (constructor, poison); returns its head (0 if none was left).
+pub(super) fn carve(
+    base: usize,
+    h: &mut SlabHeader,
+    layout: &Layout,
+    fp: FreePointer,
+    mut prepare: impl FnMut(usize),
+) -> usize {
+    let count = (layout.objects as u32 - h.fresh).min(BATCH);
+    if count == 0 {
+        return 0;
+    }
+    let first = base + layout.red_left + h.fresh as usize * layout.stride;
+    let mut obj = first;
+    for i in 1..=count {
+        prepare(obj);
+        let next = if i < count { obj + layout.stride } else { 0 };
+        fp.set(obj, next);
+        obj += layout.stride;
+    }
+    h.fresh += count;
     first
 }
