@@ -155,10 +155,9 @@ pub fn reserved_regions(info: &BootInfo) -> impl Iterator<Item = Region> + Clone
 
 const _: () = assert!(FIXED_RESERVED + 2 * MAX_MODULES <= MAX_RESERVED);
 
-/// Sets up the frame allocator and the heap. Panics if RAM is too small.
+/// Sets up the frame allocator and the heap (`slub_debug` on the command
+/// line: red zones and poison). Panics if RAM is too small.
 pub fn init_memory(info: &BootInfo) {
     frame_alloc::init(&info.memory, reserved_regions(info));
-    if heap::init().is_none() {
-        panic!("no {} KiB of free RAM for the heap", heap::HEAP_SIZE / 1024);
-    }
+    heap::init(cmdline::get(info.cmdline, "slub_debug").is_some());
 }

@@ -1,11 +1,21 @@
-//! Physical 4 KiB frame allocator: a bump cursor per usable RAM range plus an
-//! intrusive free list of returned frames. Initialisation is O(number of
-//! memory-map entries): no bitmap, no sweep over RAM.
+//! Physical 4 KiB frames: guest-mm's buddy allocator (Linux 6.8's
+//! `MAX_PAGE_ORDER` = 10: blocks of 1 to 1024 frames, naturally aligned)
+//! over the usable RAM. Set-up costs one bitmap clear (a bit per frame of
+//! the span, carved from the RAM itself) and one header per initial block:
+//! no sweep over RAM.
 //!
 //! Usable = RAM regions of the memory map, clipped to the write-back part of
 //! the identity map ([`paging::WRITE_BACK_END`]), minus the reserved ranges
 //! the caller passes (first MiB, kernel image, boot data: see `boot`).
+//!
+//! RAM comes from the VMM zeroed, and the allocator keeps never-written
+//! blocks apart: [`alloc_contiguous`] and [`alloc_order_zeroed`] hand out
+//! only those (all zero, nothing to clear), [`alloc`] and [`alloc_order`]
+//! prefer recycled ones.
 
+use core::ops::Range;
+
+use guest_mm::buddy::{BuddyInfo, LockedBuddy};
 use spin::Mutex;
 
 use crate::arch::paging;
@@ -24,82 +34,12 @@ pub const LOW_MEMORY: Region = Region {
     end: 1 << 20,
 };
 
-/// Bump cursors over a set of usable ranges, one per range: a contiguous
-/// request that does not fit one range is served by a later one and leaves
-/// the earlier range's frames for later requests. Never touches the memory.
-#[derive(Debug)]
-pub struct Bump {
-    ranges: [Region; MAX_RANGES],
-    /// `next[i]`: first never-allocated frame of `ranges[i]`.
-    next: [u64; MAX_RANGES],
-    count: usize,
-    /// Ranges before this index are used up.
-    first: usize,
-}
+/// The buddy allocator.
+static FRAMES: LockedBuddy = LockedBuddy::new();
 
-impl Bump {
-    /// Cursors over no range at all.
-    pub const EMPTY: Self = Self {
-        ranges: [Region { start: 0, end: 0 }; MAX_RANGES],
-        next: [0; MAX_RANGES],
-        count: 0,
-        first: 0,
-    };
-
-    /// Cursors at the start of each of `ranges` (frame-aligned, at most
-    /// [`MAX_RANGES`] of them; panics otherwise).
-    pub fn new(ranges: &[Region]) -> Self {
-        assert!(ranges.len() <= MAX_RANGES, "more than {MAX_RANGES} ranges");
-        let mut bump = Self::EMPTY;
-        bump.ranges[..ranges.len()].copy_from_slice(ranges);
-        bump.rewind(ranges.len());
-        bump
-    }
-
-    /// Uses the first `count` entries of `self.ranges`, all frames free.
-    fn rewind(&mut self, count: usize) {
-        self.count = count;
-        self.first = 0;
-        for i in 0..count {
-            self.next[i] = self.ranges[i].start;
-        }
-    }
-
-    /// The ranges the cursors run over.
-    pub fn ranges(&self) -> &[Region] {
-        &self.ranges[..self.count]
-    }
-
-    /// Takes `frames` contiguous never-used frames from the first range with
-    /// room for them. `None` if no range has, or if `frames` is 0.
-    pub fn take(&mut self, frames: u64) -> Option<u64> {
-        if frames == 0 {
-            return None;
-        }
-        let bytes = frames.checked_mul(FRAME_SIZE)?;
-        let i = (self.first..self.count).find(|&i| self.ranges[i].end - self.next[i] >= bytes)?;
-        let addr = self.next[i];
-        self.next[i] = addr + bytes;
-        while self.first < self.count && self.next[self.first] == self.ranges[self.first].end {
-            self.first += 1;
-        }
-        Some(addr)
-    }
-}
-
-/// The allocator: bump cursors and the free list.
-struct Allocator {
-    bump: Bump,
-    /// Most recently freed frame (its first 8 bytes link to the next), or 0.
-    free_head: u64,
-    initialised: bool,
-}
-
-static FRAMES: Mutex<Allocator> = Mutex::new(Allocator {
-    bump: Bump::EMPTY,
-    free_head: 0,
-    initialised: false,
-});
+/// The usable ranges handed to it (for [`ranges`] and the self-tests).
+static RANGES: Mutex<([Region; MAX_RANGES], usize)> =
+    Mutex::new(([Region { start: 0, end: 0 }; MAX_RANGES], 0));
 
 /// Computes the usable ranges: `ram` (sorted by start) minus `reserved`
 /// (any order, at most [`MAX_RESERVED`], else panics), frame-aligned and
@@ -163,51 +103,112 @@ pub fn usable_ranges(
 
 /// Sets up the allocator over `map` minus `reserved` (as [`usable_ranges`]
 /// takes them). Panics if called twice (frames already handed out would be
-/// handed out again).
+/// handed out again) or if no range can hold the allocator's bitmap.
 pub fn init(map: &MemoryMap, reserved: impl IntoIterator<Item = Region>) {
-    let mut frames = FRAMES.lock();
-    assert!(!frames.initialised, "frame_alloc::init called twice");
-    frames.initialised = true;
-    let count = usable_ranges(map.ram(), reserved, &mut frames.bump.ranges);
-    frames.bump.rewind(count);
+    let mut usable = RANGES.lock();
+    assert!(usable.1 == 0, "frame_alloc::init called twice");
+    let count = usable_ranges(map.ram(), reserved, &mut usable.0);
+    usable.1 = count;
+    let mut ranges: [Range<usize>; MAX_RANGES] = [const { 0..0 }; MAX_RANGES];
+    for (out, r) in ranges.iter_mut().zip(&usable.0[..count]) {
+        *out = r.start as usize..r.end as usize;
+    }
+    // SAFETY: the usable ranges are RAM below the write-back end of the
+    // identity map, clear of everything in use at boot, and disjoint; the
+    // VMM hands RAM over zeroed and nothing has written them. This runs
+    // once (the assert above), so they are handed over only once.
+    if let Err(e) = unsafe { FRAMES.init(&ranges[..count], true) } {
+        panic!("frame allocator: {e:?}");
+    }
 }
 
 /// Copies the usable ranges into `out`, returning how many there are.
 pub fn ranges(out: &mut [Region]) -> usize {
-    let frames = FRAMES.lock();
-    let usable = frames.bump.ranges();
-    let n = usable.len().min(out.len());
-    out[..n].copy_from_slice(&usable[..n]);
+    let usable = RANGES.lock();
+    let n = usable.1.min(out.len());
+    out[..n].copy_from_slice(&usable.0[..n]);
     n
 }
 
 /// Allocates one frame (its contents are undefined).
 pub fn alloc() -> Option<u64> {
-    let mut frames = FRAMES.lock();
-    if frames.free_head != 0 {
-        let frame = frames.free_head;
-        // SAFETY: `frame` was returned through `free`, which wrote the link in
-        // its first 8 bytes; it is identity-mapped and owned by the allocator.
-        frames.free_head = unsafe { core::ptr::read(frame as *const u64) };
-        return Some(frame);
-    }
-    frames.bump.take(1)
+    alloc_order(0)
 }
 
-/// Allocates `frames` (at least 1) physically contiguous frames from
-/// never-used memory; `None` if no usable range has room, or for 0.
+/// Allocates 2^`order` frames aligned to their size (contents undefined).
+pub fn alloc_order(order: usize) -> Option<u64> {
+    FRAMES.alloc(order).ok().map(|a| a as u64)
+}
+
+/// Allocates 2^`order` frames aligned to their size, all zero (memory
+/// never written since boot).
+pub fn alloc_order_zeroed(order: usize) -> Option<u64> {
+    FRAMES.alloc_zeroed(order).ok().map(|a| a as u64)
+}
+
+/// Allocates `frames` (1 to 1024) physically contiguous frames of
+/// never-used memory (all zero), aligned to the smallest power-of-two run
+/// that holds them; `None` if there is no such run, or for 0.
 pub fn alloc_contiguous(frames: u64) -> Option<u64> {
-    FRAMES.lock().bump.take(frames)
+    if frames == 0 {
+        return None;
+    }
+    let frames = usize::try_from(frames).ok()?;
+    FRAMES.alloc_exact(frames, true).ok().map(|a| a as u64)
 }
 
-/// Returns `frame` to the allocator.
+/// Returns `frame` to the allocator. Panics on a double free or a frame
+/// the allocator never had.
 ///
 /// # Safety
-/// `frame` must have come from [`alloc`] and must not be used after this call.
+/// `frame` must have come from [`alloc`] (or be one frame of a block or run
+/// from this module) and must not be used after this call.
 pub unsafe fn free(frame: u64) {
-    let mut frames = FRAMES.lock();
-    // SAFETY: per the contract the frame is ours, unused and identity-mapped
-    // (all usable ranges are below the identity-map end).
-    unsafe { core::ptr::write(frame as *mut u64, frames.free_head) };
-    frames.free_head = frame;
+    // SAFETY: forwarded contract.
+    unsafe { free_order(frame, 0) }
+}
+
+/// Returns a block of 2^`order` frames. Panics on a double free or a block
+/// the allocator never had.
+///
+/// # Safety
+/// The block must have come from [`alloc_order`]/[`alloc_order_zeroed`]
+/// with this order (or be a naturally aligned part of an allocation) and
+/// must not be used after this call.
+pub unsafe fn free_order(addr: u64, order: usize) {
+    // SAFETY: forwarded contract.
+    if let Err(e) = unsafe { FRAMES.free(addr as usize, order) } {
+        panic!("frame_alloc: {e}");
+    }
+}
+
+/// Returns `frames` frames from [`alloc_contiguous`].
+///
+/// # Safety
+/// The run must have come from the allocator and must not be used after.
+pub unsafe fn free_contiguous(addr: u64, frames: u64) {
+    // SAFETY: forwarded contract.
+    if let Err(e) = unsafe { FRAMES.free_exact(addr as usize, frames as usize) } {
+        panic!("frame_alloc: {e}");
+    }
+}
+
+/// Free frames.
+pub fn free_frames() -> usize {
+    FRAMES.free_pages()
+}
+
+/// The `/proc/buddyinfo` line (all RAM we manage is below 4 GiB: DMA32).
+pub fn buddyinfo() -> BuddyInfo {
+    FRAMES.info("DMA32")
+}
+
+/// The frames the allocator's bitmap took (empty before [`init`]).
+pub fn metadata() -> Region {
+    FRAMES
+        .with(|b| b.metadata())
+        .map_or(Region::default(), |m| Region {
+            start: m.start as u64,
+            end: m.end as u64,
+        })
 }

@@ -24,6 +24,7 @@ pub mod hal;
 pub mod heap;
 pub mod iaabench;
 pub mod memmap;
+pub mod mmbench;
 pub mod msi;
 pub mod panic;
 pub mod pci;

@@ -46,6 +46,8 @@ pub enum Mode<'a> {
     /// Run the initramfs programs in user mode (the default when an
     /// initramfs is given); handled by `main`, not [`run`].
     User,
+    /// Time the heap's fast path per kmalloc class (`mmbench`).
+    MmBench,
     /// Anything else (exit 1).
     Unknown(&'a str),
 }
@@ -64,6 +66,7 @@ pub fn mode(cmdline: &str) -> Mode<'_> {
         Some(Some("iaabench")) => Mode::IaaBench,
         Some(Some("qatbench")) => Mode::QatBench,
         Some(Some("user")) => Mode::User,
+        Some(Some("mmbench")) => Mode::MmBench,
         Some(Some(other)) => Mode::Unknown(other),
         Some(None) => Mode::Unknown(""),
     }
@@ -114,6 +117,7 @@ pub fn run(mode: Mode<'_>) -> ExitCode {
             println!("selftest: user mode needs an initramfs");
             ExitCode::Failure
         }
+        Mode::MmBench => crate::mmbench::run(),
         Mode::Unknown(other) => {
             println!("selftest: unknown mode \"{other}\"");
             ExitCode::Failure

@@ -1,61 +1,45 @@
 //! Frames are distinct, 4 KiB-aligned, inside a usable range and RAM, and
-//! clear of every region in use at boot and of the heap; a contiguous run
-//! too large for one range does not lose that range's frames; 0 frames is
+//! clear of every region in use at boot and of the allocator's bitmap; an
+//! order-10 block is 4 MiB aligned and order 11 is refused; 0 frames is
 //! refused.
 
 use alloc::vec::Vec;
 
 use super::{TestResult, ensure, reserved};
 use crate::boot;
-use crate::frame_alloc::{self, Bump, FRAME_SIZE, MAX_RANGES};
-use crate::heap;
+use crate::frame_alloc::{self, FRAME_SIZE, MAX_RANGES};
 use crate::memmap::Region;
 
 const SINGLES: usize = 8;
 const RUN: u64 = 3;
 
-/// Bump cursors on two synthetic ranges (no memory is touched).
-fn bump_keeps_skipped_range() -> TestResult {
-    let small = Region::new(0x1000, 2 * FRAME_SIZE);
-    let big = Region::new(0x10_0000, 16 * FRAME_SIZE);
-    let mut bump = Bump::new(&[small, big]);
-    ensure!(bump.take(0).is_none(), "bump: 0 frames were granted");
-    let run = bump.take(4);
-    ensure!(run == Some(big.start), "bump: 4 frames at {run:x?}");
-    let a = bump.take(1);
-    let b = bump.take(1);
+/// Linux 6.8's MAX_PAGE_ORDER: an order-10 block (4 MiB, 4 MiB aligned)
+/// exists on an idle guest, order 11 is refused, and buddyinfo has 11
+/// orders (its text is checked on the host).
+fn max_order_block() -> TestResult {
+    let block = frame_alloc::alloc_order(10).ok_or("no order-10 block")?;
+    ensure!(block % (4 << 20) == 0, "order-10 block at {block:#x}");
+    ensure!(frame_alloc::alloc_order(11).is_none(), "order 11 granted");
+    // SAFETY: the block came from `alloc_order(10)` and is unused.
+    unsafe { frame_alloc::free_order(block, 10) };
+    let info = frame_alloc::buddyinfo();
     ensure!(
-        a == Some(small.start) && b == Some(small.start + FRAME_SIZE),
-        "bump: after the run, singles at {a:x?} {b:x?}, not from the small range"
+        info.nr_free.len() == 11 && info.nr_free.iter().any(|&n| n > 0),
+        "buddyinfo {:?}",
+        info.nr_free
     );
-    let c = bump.take(1);
-    ensure!(c == Some(big.start + 4 * FRAME_SIZE), "bump: then {c:x?}");
-    ensure!(bump.take(12).is_none(), "bump: 12 frames fit in 11");
-    let d = bump.take(11);
-    ensure!(
-        d == Some(big.start + 5 * FRAME_SIZE),
-        "bump: 11 frames at {d:x?}"
-    );
-    ensure!(bump.take(1).is_none(), "bump: a frame beyond the ranges");
     Ok(())
 }
 
 pub fn run() -> TestResult {
-    bump_keeps_skipped_range()?;
+    max_order_block()?;
     ensure!(
         frame_alloc::alloc_contiguous(0).is_none(),
         "alloc_contiguous(0) returned a frame"
     );
     let info = boot::info();
     let mut in_use = reserved::regions();
-    let (heap_bottom, heap_top) = heap::bounds();
-    in_use.push((
-        "heap",
-        Region {
-            start: heap_bottom,
-            end: heap_top,
-        },
-    ));
+    in_use.push(("frame bitmap", frame_alloc::metadata()));
     let mut usable = [Region::default(); MAX_RANGES];
     let n = frame_alloc::ranges(&mut usable);
 

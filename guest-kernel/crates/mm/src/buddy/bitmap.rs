@@ -22,14 +22,23 @@ impl FreeBitmap {
         pages.div_ceil(WORD_BITS)
     }
 
-    /// A cleared bitmap for `pages` pages from `base_pfn`, stored at `words`.
+    /// A cleared bitmap for `pages` pages from `base_pfn`, stored at
+    /// `words` (cleared here unless `zeroed` says they are zero already).
     ///
     /// # Safety
     /// `words` must point to [`Self::words_for`]`(pages)` writable, 8-byte
-    /// aligned words that nothing else uses while the bitmap lives.
-    pub(super) unsafe fn new(words: NonNull<u64>, base_pfn: usize, pages: usize) -> Self {
-        // SAFETY: the caller hands us that many words for our exclusive use.
-        unsafe { core::ptr::write_bytes(words.as_ptr(), 0, Self::words_for(pages)) };
+    /// aligned words that nothing else uses while the bitmap lives, all
+    /// zero if `zeroed`.
+    pub(super) unsafe fn new(
+        words: NonNull<u64>,
+        base_pfn: usize,
+        pages: usize,
+        zeroed: bool,
+    ) -> Self {
+        if !zeroed {
+            // SAFETY: the caller hands us that many words for our exclusive use.
+            unsafe { core::ptr::write_bytes(words.as_ptr(), 0, Self::words_for(pages)) };
+        }
         Self {
             words,
             base_pfn,

@@ -9,9 +9,10 @@
 //!
 //! Metadata: the free lists are linked through the free blocks themselves,
 //! and one bit per page (set where a free block starts) is carved from the
-//! managed memory at [`BuddyAllocator::new`]. Set-up writes that bitmap
-//! (span / 32768 bytes: 8 KiB for 256 MiB) and one header per initial block,
-//! nothing per page.
+//! managed memory at [`BuddyAllocator::new`]. Set-up clears that bitmap
+//! (span / 32768 bytes: 8 KiB for 256 MiB; nothing to clear when the memory
+//! is handed over zeroed) and writes one header per initial block, nothing
+//! per page.
 //!
 //! Clean memory: ranges handed over as zeroed (RAM fresh from the VMM)
 //! stay on separate "clean" lists until written: [`BuddyAllocator::alloc`]
@@ -171,9 +172,9 @@ impl BuddyAllocator {
         let meta_pfn = home.end - bitmap_pages;
         let metadata = meta_pfn << PAGE_SHIFT..home.end << PAGE_SHIFT;
         let words = NonNull::new(metadata.start as *mut u64).ok_or(InitError::NoMemory)?;
-        // SAFETY: the bitmap pages lie in a range the caller handed over and
-        // are never put on a free list (cut out below).
-        let bitmap = unsafe { FreeBitmap::new(words, lo, hi - lo) };
+        // SAFETY: the bitmap pages lie in a range the caller handed over
+        // (zero if `zeroed`) and are never put on a free list (cut out below).
+        let bitmap = unsafe { FreeBitmap::new(words, lo, hi - lo, zeroed) };
         let mut buddy = Self {
             lists: FreeLists::new(),
             bitmap,

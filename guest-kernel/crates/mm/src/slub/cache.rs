@@ -125,7 +125,19 @@ impl<B: SlabBackend> KmemCache<B> {
         backend: B,
     ) -> Result<Self, LayoutError> {
         let layout = Layout::new(size, align, ctor.is_some(), config.debug, config.nr_cpus)?;
-        Ok(Self {
+        Ok(Self::with_layout(name, layout, ctor, config, backend))
+    }
+
+    /// A cache with a layout from [`Layout::new`] (made with the same
+    /// `ctor` presence and `config.debug`).
+    pub fn with_layout(
+        name: &'static str,
+        layout: Layout,
+        ctor: Option<Ctor>,
+        config: &SlubConfig,
+        backend: B,
+    ) -> Self {
+        Self {
             name,
             layout,
             slab_mask: !(layout.slab_bytes() - 1),
@@ -137,12 +149,12 @@ impl<B: SlabBackend> KmemCache<B> {
             debug: config.debug,
             poison: config.debug && ctor.is_none(),
             tag: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
-            min_partial: min_partial(size),
+            min_partial: min_partial(layout.object_size),
             cpus: [const { CpuSlab::new() }; MAX_CPUS],
             partial: Mutex::new(Partial::new()),
             nr_slabs: AtomicUsize::new(0),
             backend,
-        })
+        }
     }
 
     /// The cache's name.

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::backend::SlabBackend;
 use super::cache::KmemCache;
-use super::layout::LayoutError;
+use super::layout::{Layout, LayoutError};
 use super::{SlabError, SlubConfig};
 use crate::page::{get_order, MAX_PAGE_ORDER, PAGE_SIZE};
 
@@ -104,16 +104,24 @@ impl<B: SlabBackend + Clone> Kmalloc<B> {
     /// The 13 caches, each aligned to the largest power of two dividing
     /// its size (power-of-two sizes are naturally aligned, as in Linux).
     pub fn new(config: &SlubConfig, backend: B) -> Result<Self, LayoutError> {
-        let caches = core::array::from_fn(|i| {
+        // Layouts first (small), so the caches are built once, in place.
+        let mut layouts = [None; 13];
+        for (i, slot) in layouts.iter_mut().enumerate() {
             let size = KMALLOC_SIZES[i];
             let align = 1 << size.trailing_zeros();
-            KmemCache::new(NAMES[i], size, align, None, config, backend.clone())
-        });
-        if let Some(Err(e)) = caches.iter().find(|c| c.is_err()) {
-            return Err(*e);
+            *slot = Some(Layout::new(
+                size,
+                align,
+                false,
+                config.debug,
+                config.nr_cpus,
+            )?);
         }
         Ok(Self {
-            caches: caches.map(|c| c.unwrap_or_else(|_| unreachable!("checked above"))),
+            caches: core::array::from_fn(|i| {
+                let layout = layouts[i].unwrap_or_else(|| unreachable!("set above"));
+                KmemCache::with_layout(NAMES[i], layout, None, config, backend.clone())
+            }),
             backend,
             large_pages: AtomicUsize::new(0),
         })

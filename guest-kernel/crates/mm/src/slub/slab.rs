@@ -69,9 +69,10 @@ impl FreePointer {
     }
 }
 
-/// How many never-used objects a refill formats at once: slabs are set
-/// up lazily, a batch at a time, so a fresh slab costs no sweep over its
-/// objects (each formatted object costs a few emulated instructions).
+/// At most how many never-used objects a refill formats at once: slabs
+/// are set up lazily, about a page at a time (at most this many objects,
+/// at least one), so a fresh slab costs no sweep over its objects and
+/// touches no page before it is needed.
 pub(super) const BATCH: u32 = 16;
 
 /// Writes the header of the fresh slab at `base`: no object formatted,
@@ -101,7 +102,8 @@ pub(super) fn carve(
     fp: FreePointer,
     mut prepare: impl FnMut(usize),
 ) -> usize {
-    let count = (layout.objects as u32 - h.fresh).min(BATCH);
+    let per_page = (crate::PAGE_SIZE / layout.stride).clamp(1, BATCH as usize) as u32;
+    let count = (layout.objects as u32 - h.fresh).min(per_page);
     if count == 0 {
         return 0;
     }
