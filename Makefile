@@ -122,6 +122,8 @@ bench: build linux-guest referee
 	$(CARGO) run --release -q -p devices --example iaa_bench
 	$(CARGO) run --release -q -p bpf-tool --example bpf_bench
 	$(CARGO) run --release -q -p devices --example qat_bench
+	$(CARGO) run --release -q -p guest-mm --example mm_bench
+	$(VMM) --kernel $(GUEST_KERNEL) --cmdline "console=ttyS0 selftest=mmbench" --timeout 60 | grep '^mmbench'
 
 ## fuzz: the BPF verifier's soundness fuzzer at length (FUZZ_CASES programs;
 ## every accepted one must run clean in the checked interpreter).
