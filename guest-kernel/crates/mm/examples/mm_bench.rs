@@ -10,7 +10,7 @@ use std::ptr::NonNull;
 use std::time::Instant;
 
 use guest_mm::buddy::LockedBuddy;
-use guest_mm::slub::{KMALLOC_SIZES, Kmalloc, SlabBackend, SlubConfig};
+use guest_mm::slub::{Kmalloc, SlabBackend, SlubConfig, KMALLOC_SIZES};
 
 /// Pairs per measurement.
 const PAIRS: u32 = 2_000_000;
@@ -40,8 +40,9 @@ fn pages() -> &'static Pages {
     let base = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
     assert!(base != 0, "no {ARENA} bytes for the arena");
     let pages = Box::leak(Box::new(Pages(LockedBuddy::new())));
+    let arena = base..base + ARENA;
     // SAFETY: the arena is ours alone, zeroed, and never freed.
-    unsafe { pages.0.init(&[base..base + ARENA], true) }.expect("buddy");
+    unsafe { pages.0.init(std::slice::from_ref(&arena), true) }.expect("buddy");
     pages
 }
 
@@ -59,8 +60,13 @@ fn ns_per(pairs: u32, mut op: impl FnMut()) -> f64 {
 fn main() {
     let pages = pages();
     let k = Kmalloc::new(&SlubConfig::default(), pages).expect("kmalloc caches");
-    println!("kmalloc + kfree, one pair at a time ({PAIRS} pairs; host malloc + free as the baseline)");
-    println!("{:<13} {:>9} {:>9} {:>7}", "class", "slub ns", "host ns", "ratio");
+    println!(
+        "kmalloc + kfree, one pair at a time ({PAIRS} pairs; host malloc + free as the baseline)"
+    );
+    println!(
+        "{:<13} {:>9} {:>9} {:>7}",
+        "class", "slub ns", "host ns", "ratio"
+    );
     for size in KMALLOC_SIZES {
         let slub = ns_per(PAIRS, || {
             let p = k.alloc(black_box(size), 8).expect("alloc");
@@ -88,13 +94,17 @@ fn main() {
     }
 
     println!();
-    println!("SLUB memory overhead with {LIVE} live objects per cache (slab bytes / requested bytes)");
+    println!(
+        "SLUB memory overhead with {LIVE} live objects per cache (slab bytes / requested bytes)"
+    );
     println!(
         "{:<13} {:>6} {:>6} {:>5} {:>9} {:>8} {:>9}",
         "cache", "size", "stride", "order", "objs/slab", "slabs", "overhead"
     );
     for size in KMALLOC_SIZES {
-        let live: Vec<_> = (0..LIVE).map(|_| k.alloc(size, 8).expect("alloc")).collect();
+        let live: Vec<_> = (0..LIVE)
+            .map(|_| k.alloc(size, 8).expect("alloc"))
+            .collect();
         let cache = k.cache_for(size, 8).expect("cache");
         let info = cache.info();
         let slab_bytes = info.num_slabs * (4096 << cache.layout().order);
