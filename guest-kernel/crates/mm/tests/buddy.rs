@@ -226,8 +226,8 @@ fn all_zero(addr: usize, len: usize) -> bool {
 
 #[test]
 fn test_buddy_clean_memory_is_zero_and_kept_for_zeroed_requests() {
-    let arena = Arena::new(8 * MIB);
-    let mut buddy = buddy_over(&arena, &[(0, 8 * MIB)]);
+    let arena = Arena::new(16 * MIB);
+    let mut buddy = buddy_over(&arena, &[(0, 16 * MIB)]);
     // Dirty a few blocks and give them back.
     let dirty: Vec<usize> = (0..8).map(|_| buddy.alloc(0).unwrap()).collect();
     for &d in &dirty {
@@ -275,4 +275,24 @@ fn test_buddy_dirty_memory_is_not_handed_out_as_zeroed() {
         buddy.alloc(MAX_PAGE_ORDER - 1).is_ok(),
         "dirty pages coalesced"
     );
+}
+
+#[test]
+fn test_buddy_joins_memory_lazily_in_address_order() {
+    let arena = Arena::new(16 * MIB);
+    let mut buddy = buddy_over(&arena, &[(0, 16 * MIB)]);
+    let before = buddy.nr_free();
+    let managed = buddy.managed_pages();
+    assert_eq!(buddy.free_pages(), managed, "pending memory counts as free");
+    let first = buddy.alloc(0).unwrap();
+    assert_eq!(first, arena.all().start, "the lowest block joins first");
+    assert_eq!(buddy.free_pages(), managed - 1);
+    // SAFETY: allocated above.
+    unsafe { buddy.free(first, 0).unwrap() };
+    assert_eq!(buddy.nr_free(), before);
+    // A block still pending cannot be freed.
+    let last = arena.all().start + 8 * MIB;
+    // SAFETY: refused: the block was never handed out.
+    let refused = unsafe { buddy.free_checked(last, 0) };
+    assert_eq!(refused, Err(FreeError::DoubleFree { addr: last }));
 }

@@ -11,8 +11,10 @@
 //! and one bit per page (set where a free block starts) is carved from the
 //! managed memory at [`BuddyAllocator::new`]. Set-up clears that bitmap
 //! (span / 32768 bytes: 8 KiB for 256 MiB; nothing to clear when the memory
-//! is handed over zeroed) and writes one header per initial block, nothing
-//! per page.
+//! is handed over zeroed) and records the ranges: their blocks join the
+//! free lists lazily, one at a time in address order, when the lists have
+//! nothing to give (Linux defers struct page set-up the same way), so
+//! set-up costs the same for 256 MiB as for 3 GiB.
 //!
 //! Clean memory: ranges handed over as zeroed (RAM fresh from the VMM)
 //! stay on separate "clean" lists until written: [`BuddyAllocator::alloc`]
@@ -44,6 +46,8 @@ use free_list::FreeLists;
 pub enum InitError {
     /// No whole page in any range.
     NoMemory,
+    /// More than [`MAX_RANGES`] ranges.
+    TooManyRanges,
     /// No range has room for the free-block bitmap.
     NoRoomForBitmap {
         /// Bytes the bitmap needs.
@@ -111,6 +115,9 @@ impl core::fmt::Display for FreeError {
     }
 }
 
+/// Most ranges [`BuddyAllocator::new`] takes.
+pub const MAX_RANGES: usize = 64;
+
 /// The buddy allocator over a set of memory ranges.
 #[derive(Debug)]
 pub struct BuddyAllocator {
@@ -119,7 +126,17 @@ pub struct BuddyAllocator {
     /// Where the bitmap lives (taken out of the managed memory).
     metadata: Range<usize>,
     managed_pages: usize,
+    /// Free pages on the lists.
     free_pages: usize,
+    /// Page ranges not yet on the lists (`(start, end)` frames), in address
+    /// order from `pending_first`.
+    pending: [(usize, usize); MAX_RANGES],
+    pending_first: usize,
+    pending_len: usize,
+    /// Pages in `pending`.
+    pending_pages: usize,
+    /// Whether the pending memory is zero.
+    pending_clean: bool,
 }
 
 // SAFETY: the allocator owns the memory its pointers refer to (the bitmap
@@ -181,17 +198,53 @@ impl BuddyAllocator {
             metadata,
             managed_pages: 0,
             free_pages: 0,
+            pending: [(0, 0); MAX_RANGES],
+            pending_first: 0,
+            pending_len: 0,
+            pending_pages: 0,
+            pending_clean: zeroed,
         };
         for r in pages {
             let end = if r == home { meta_pfn } else { r.end };
-            for (pfn, order) in AlignedBlocks::new(r.start, end) {
-                // SAFETY: the block is memory the caller handed over, not
-                // the bitmap, and not yet on any list.
-                unsafe { buddy.release(pfn, order, zeroed) };
+            if r.start >= end {
+                continue;
             }
+            let slot = buddy
+                .pending
+                .get_mut(buddy.pending_len)
+                .ok_or(InitError::TooManyRanges)?;
+            *slot = (r.start, end);
+            buddy.pending_len += 1;
             buddy.managed_pages += end - r.start;
         }
+        buddy.pending[..buddy.pending_len].sort_unstable();
+        buddy.pending_pages = buddy.managed_pages;
         Ok(buddy)
+    }
+
+    /// Moves the next pending block onto the free lists; `false` if none is left.
+    fn grow(&mut self) -> bool {
+        while self.pending_first < self.pending_len {
+            let (start, end) = self.pending[self.pending_first];
+            let Some((pfn, order)) = AlignedBlocks::new(start, end).next() else {
+                self.pending_first += 1;
+                continue;
+            };
+            self.pending[self.pending_first].0 = pfn + (1 << order);
+            self.pending_pages -= 1 << order;
+            // SAFETY: pending memory was handed over at `new` and never
+            // used; the block is on no list (zero if `pending_clean`).
+            unsafe { self.release(pfn, order, self.pending_clean) };
+            return true;
+        }
+        false
+    }
+
+    /// The pending blocks still to join the lists.
+    fn pending_blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.pending[self.pending_first..self.pending_len]
+            .iter()
+            .flat_map(|&(start, end)| AlignedBlocks::new(start, end))
     }
 
     /// Allocates a block of 2^`order` pages, aligned to its size; returns
@@ -215,15 +268,21 @@ impl BuddyAllocator {
         if order > MAX_PAGE_ORDER {
             return Err(AllocError::OrderTooLarge { order });
         }
-        let (mut found, clean) = (order..=MAX_PAGE_ORDER)
-            .find_map(|o| {
+        let (mut found, clean) = loop {
+            let hit = (order..=MAX_PAGE_ORDER).find_map(|o| {
                 if !clean_only && !self.lists.is_empty(o, false) {
                     Some((o, false))
                 } else {
                     (!self.lists.is_empty(o, true)).then_some((o, true))
                 }
-            })
-            .ok_or(AllocError::OutOfMemory { order })?;
+            });
+            if let Some(hit) = hit {
+                break hit;
+            }
+            if !self.grow() {
+                return Err(AllocError::OutOfMemory { order });
+            }
+        };
         let pfn = self
             .lists
             .pop(found, clean)
@@ -274,7 +333,11 @@ impl BuddyAllocator {
     /// As for [`Self::free`].
     pub unsafe fn free_checked(&mut self, addr: usize, order: usize) -> Result<(), FreeError> {
         let pfn = self.check_block(addr, order)?;
-        if self.bitmap.any_in(pfn, 1 << order) || self.inside_free_block(pfn, order) {
+        let end = pfn + (1 << order);
+        let pending = self.pending[self.pending_first..self.pending_len]
+            .iter()
+            .any(|&(s, e)| s < end && pfn < e);
+        if pending || self.bitmap.any_in(pfn, 1 << order) || self.inside_free_block(pfn, order) {
             return Err(FreeError::DoubleFree { addr });
         }
         // SAFETY: as in `free`.
@@ -375,9 +438,14 @@ impl BuddyAllocator {
         Ok(())
     }
 
-    /// Free blocks of each order (`zone->free_area[order].nr_free`).
+    /// Free blocks of each order (`zone->free_area[order].nr_free`),
+    /// counting memory not yet on the lists as the blocks it will join as.
     pub fn nr_free(&self) -> [usize; NR_PAGE_ORDERS] {
-        self.lists.counts()
+        let mut counts = self.lists.counts();
+        for (_, order) in self.pending_blocks() {
+            counts[order] += 1;
+        }
+        counts
     }
 
     /// The zone's `/proc/buddyinfo` line under the name `zone`.
@@ -390,7 +458,7 @@ impl BuddyAllocator {
 
     /// Free pages, all orders together.
     pub fn free_pages(&self) -> usize {
-        self.free_pages
+        self.free_pages + self.pending_pages
     }
 
     /// Pages handed to the allocator (free or not), bitmap excluded.
