@@ -107,6 +107,31 @@ fn test_killed_program_status_is_128_plus_signal_capped_by_the_vmm() {
 }
 
 #[test]
+fn test_out_of_memory_kills_only_that_process() {
+    if !kvm_available() {
+        return;
+    }
+    let kernel = guest_kernel();
+    let initrd = initramfs();
+    let run = run_vmm(&[
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--initramfs",
+        initrd.to_str().unwrap(),
+        "--memory",
+        "128M",
+        "--cmdline",
+        "rdinit=/bin/segv,/bin/hello -- oom",
+        "--timeout",
+        "90",
+    ]);
+    run.expect_code(0)
+        .expect_stdout_line("Out of memory: Killed process 1 (segv)")
+        .expect_stdout_line("user: pid 1 (/bin/segv) killed by signal 9")
+        .expect_stdout_line("user: pid 2 (/bin/hello) exited with status 0");
+}
+
+#[test]
 fn test_system_calls_behave_as_linux_documents() {
     if !kvm_available() {
         return;

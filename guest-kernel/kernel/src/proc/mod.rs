@@ -109,6 +109,7 @@ fn initramfs_from(info: &BootInfo) -> Archive<'static> {
 pub fn run_init(info: &BootInfo) -> u32 {
     INITRAMFS.call_once(|| initramfs_from(info));
     user::init();
+    crate::uvm::init();
     if thp::apply_cmdline(info.cmdline) > 0 {
         println!("thp: ignoring malformed transparent_hugepage=/thp_anon= parts");
     }

@@ -11,7 +11,8 @@ use crate::arch::trap::TrapFrame;
 use crate::arch::user::{self, SYSCALL_VECTOR};
 use crate::println;
 
-use super::{CURRENT, WaitStatus, syscall};
+use super::{CURRENT, Process, WaitStatus, syscall};
+use crate::uvm::FaultError;
 
 /// SIGILL.
 pub const SIGILL: u64 = 4;
@@ -21,6 +22,8 @@ pub const SIGTRAP: u64 = 5;
 pub const SIGBUS: u64 = 7;
 /// SIGFPE.
 pub const SIGFPE: u64 = 8;
+/// SIGKILL.
+pub const SIGKILL: u64 = 9;
 /// SIGSEGV.
 pub const SIGSEGV: u64 = 11;
 
@@ -36,6 +39,15 @@ pub enum Action {
     Resume,
     /// End the process.
     End(WaitStatus),
+}
+
+/// Prints Linux's segfault line and ends the process with SIGSEGV.
+fn segfault(process: &Process, frame: &TrapFrame, cr2: u64) -> Action {
+    println!(
+        "{}[{}]: segfault at {cr2:x} ip {:016x} sp {:016x} error {:x}",
+        process.comm, process.pid, frame.rip, frame.rsp, frame.error_code
+    );
+    Action::End(WaitStatus::killed(SIGSEGV))
 }
 
 /// Handles an exception or system call from user mode.
@@ -60,14 +72,18 @@ pub fn handle(frame: &mut TrapFrame) {
                     frame.rip = frame.rcx;
                     frame.rflags = frame.r11;
                     syscall::dispatch(process, frame)
-                } else if process.mm.fault(cr2, frame.error_code).is_ok() {
-                    Action::Resume
                 } else {
-                    println!(
-                        "{}[{}]: segfault at {cr2:x} ip {:016x} sp {:016x} error {:x}",
-                        process.comm, process.pid, frame.rip, frame.rsp, frame.error_code
-                    );
-                    Action::End(WaitStatus::killed(SIGSEGV))
+                    match process.mm.fault(cr2, frame.error_code) {
+                        Ok(()) => Action::Resume,
+                        Err(FaultError::NoMemory) => {
+                            println!(
+                                "Out of memory: Killed process {} ({})",
+                                process.pid, process.comm
+                            );
+                            Action::End(WaitStatus::killed(SIGKILL))
+                        }
+                        Err(_) => segfault(process, frame, cr2),
+                    }
                 }
             }
             vector => {

@@ -1,15 +1,10 @@
-//! Folios for user memory: naturally aligned runs of 2^order frames.
+//! Folios for user memory: naturally aligned runs of 2^order frames from
+//! the kernel's buddy allocator ([`crate::frame_alloc`], guest-mm's).
 //!
-//! The interface ([`alloc`], [`free`], [`alloc_zeroed_frame`]) is all the
-//! rest of `uvm` sees. Behind it for now: per-order lists of freed folios
-//! (dirty) over the frame allocator's never-used memory (still zero, as
-//! the VMM hands RAM over): zeroing a page costs ~512 emulated stores on
-//! kvm-pvm, so memory that is known to be zero is not zeroed again.
-//! Larger free folios are split when a smaller order runs out.
-
-use alloc::vec::Vec;
-
-use spin::Mutex;
+//! Zeroing a page costs ~512 emulated stores on kvm-pvm, so a folio comes
+//! from never-written memory (already zero: the VMM hands RAM over zeroed)
+//! while there is some, and only then from recycled memory, which the
+//! fault path zeroes ([`Folio::zeroed`] tells which).
 
 use crate::frame_alloc::{self, FRAME_SIZE};
 
@@ -27,67 +22,22 @@ pub struct Folio {
     pub zeroed: bool,
 }
 
-struct Lists {
-    /// Freed folios per order (contents unknown).
-    free: [Vec<u64>; MAX_ORDER + 1],
-}
-
-static LISTS: Mutex<Lists> = Mutex::new(Lists {
-    free: [const { Vec::new() }; MAX_ORDER + 1],
-});
-
 /// Bytes in a folio of `order`.
 pub const fn bytes(order: usize) -> u64 {
     FRAME_SIZE << order
 }
 
-/// Never-used frames, aligned for `order`; the frames skipped to align
-/// go to the order-0 list.
-fn fresh(order: usize, lists: &mut Lists) -> Option<u64> {
-    let frames = 1u64 << order;
-    if order == 0 {
-        return frame_alloc::alloc_contiguous(1);
-    }
-    let base = frame_alloc::alloc_contiguous(2 * frames - 1)?;
-    let aligned = base.next_multiple_of(bytes(order));
-    let end = base + (2 * frames - 1) * FRAME_SIZE;
-    let mut spare = base;
-    while spare < end {
-        if spare == aligned {
-            spare += bytes(order);
-            continue;
-        }
-        lists.free[0].push(spare);
-        spare += FRAME_SIZE;
-    }
-    Some(aligned)
-}
-
 /// A folio of `order` (its contents may be anything: see `zeroed`).
 pub fn alloc(order: usize) -> Option<Folio> {
     assert!(order <= MAX_ORDER, "folio order {order} too large");
-    let mut lists = LISTS.lock();
-    if let Some(phys) = lists.free[order].pop() {
-        return Some(Folio {
-            phys,
-            order,
-            zeroed: false,
-        });
-    }
-    if let Some(phys) = fresh(order, &mut lists) {
+    if let Some(phys) = frame_alloc::alloc_order_zeroed(order) {
         return Some(Folio {
             phys,
             order,
             zeroed: true,
         });
     }
-    // Split a larger free folio.
-    let from = (order + 1..=MAX_ORDER).find(|&o| !lists.free[o].is_empty())?;
-    let phys = lists.free[from].pop()?;
-    for o in (order..from).rev() {
-        lists.free[o].push(phys + bytes(o));
-    }
-    Some(Folio {
+    frame_alloc::alloc_order(order).map(|phys| Folio {
         phys,
         order,
         zeroed: false,
@@ -97,7 +47,9 @@ pub fn alloc(order: usize) -> Option<Folio> {
 /// Returns a folio taken with [`alloc`] (or a frame from
 /// [`alloc_zeroed_frame`] with order 0).
 pub fn free(phys: u64, order: usize) {
-    LISTS.lock().free[order].push(phys);
+    // SAFETY: callers return only folios they took from `alloc` with this
+    // order and no longer map.
+    unsafe { frame_alloc::free_order(phys, order) }
 }
 
 /// Zeroes `frames` frames at `phys` (identity-mapped, ours).
@@ -123,10 +75,4 @@ pub fn alloc_zeroed_frame() -> Option<u64> {
         zero(folio.phys, 1);
     }
     Some(folio.phys)
-}
-
-/// Frames in the free lists, per order (for diagnostics).
-pub fn free_counts() -> [usize; MAX_ORDER + 1] {
-    let lists = LISTS.lock();
-    core::array::from_fn(|o| lists.free[o].len())
 }

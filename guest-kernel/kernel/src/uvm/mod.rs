@@ -19,7 +19,7 @@ use guest_abi::errno::{EEXIST, EINVAL, ENOMEM};
 use guest_abi::mman::*;
 use spin::Once;
 
-use self::pt::{ADDR, COW, NX, P, PageTable, RW, US, USER_END};
+use self::pt::{ADDR, COW, LARGE, NX, P, PageTable, RW, US, USER_END};
 use guest_mm::thp::{AnonFault, alloc_anon_folio};
 
 use self::vma::{Kind, VmFlags, Vma, VmaTree, prot_of};
@@ -69,6 +69,42 @@ static ZERO_PAGE: Once<u64> = Once::new();
 
 fn zero_page() -> u64 {
     *ZERO_PAGE.call_once(|| folio::alloc_zeroed_frame().expect("a frame for the zero page"))
+}
+
+/// Sets up what every address space shares (the zero page), before the
+/// first process runs.
+pub fn init() {
+    zero_page();
+}
+
+/// Drops `pages` mappings of the folio holding the frame at `phys`,
+/// freeing it when no page of it stays mapped. `large`: the entry had
+/// [`LARGE`] (else the frame is an order-0 folio, or the zero page).
+fn release(folios: &mut BTreeMap<u64, FolioInfo>, phys: u64, large: bool, pages: u16) {
+    if !large {
+        if ZERO_PAGE.get() != Some(&phys) {
+            folio::free(phys, 0);
+        }
+        return;
+    }
+    let Some((&head, info)) = folios.range_mut(..=phys).next_back() else {
+        return;
+    };
+    info.mapped -= pages;
+    if info.mapped == 0 {
+        let order = usize::from(info.order);
+        folios.remove(&head);
+        folio::free(head, order);
+    }
+}
+
+/// The folio (head, end) holding `phys`, from the folio map.
+fn folio_of(folios: &BTreeMap<u64, FolioInfo>, phys: u64) -> Option<(u64, u64)> {
+    folios
+        .range(..=phys)
+        .next_back()
+        .map(|(&head, info)| (head, head + folio::bytes(usize::from(info.order))))
+        .filter(|&(_, end)| phys < end)
 }
 
 /// One process's address space.
@@ -242,7 +278,8 @@ impl AddressSpace {
         }
         let start = got.addr;
         let flags = pte_flags(prot_of(vma));
-        if !self.pt.set_run(start, f.phys | flags, 1 << f.order) {
+        let large = if f.order > 0 { LARGE } else { 0 };
+        if !self.pt.set_run(start, f.phys | flags | large, 1 << f.order) {
             folio::free(f.phys, f.order);
             return Err(FaultError::NoMemory);
         }
@@ -264,7 +301,7 @@ impl AddressSpace {
         let old = entry & ADDR;
         let flags = pte_flags(prot_of(vma));
         if old != zero_page() && self.exclusive(old) {
-            self.pt.set(va, old | flags);
+            self.pt.set(va, old | flags | (entry & LARGE));
             return Ok(());
         }
         let f = folio::alloc(0).ok_or(FaultError::NoMemory)?;
@@ -275,7 +312,7 @@ impl AddressSpace {
         } else {
             // SAFETY: both frames are identity-mapped; `f` is ours.
             unsafe { core::ptr::copy_nonoverlapping(old as *const u8, f.phys as *mut u8, 4096) };
-            self.release(old);
+            self.release(entry);
         }
         self.pt.set(va, f.phys | flags);
         Ok(())
@@ -289,33 +326,36 @@ impl AddressSpace {
 
     /// Drops one mapping of the frame at `phys`, freeing its folio when
     /// no page of it stays mapped.
-    fn release(&mut self, phys: u64) {
-        if phys == zero_page() {
-            return;
-        }
-        if let Some((&head, info)) = self.folios.range_mut(..=phys).next_back()
-            && phys < head + folio::bytes(usize::from(info.order))
-        {
-            info.mapped -= 1;
-            if info.mapped == 0 {
-                let order = usize::from(info.order);
-                self.folios.remove(&head);
-                folio::free(head, order);
-            }
-            return;
-        }
-        folio::free(phys, 0);
+    fn release(&mut self, entry: u64) {
+        release(&mut self.folios, entry & ADDR, entry & LARGE != 0, 1);
     }
 
-    /// Clears the entries of `[start, end)` and releases their frames.
+    /// Clears the entries of `[start, end)` and releases their frames;
+    /// the pages of one large folio are released together.
     fn zap(&mut self, start: u64, end: u64) {
-        let mut frames = alloc::vec::Vec::new();
+        let folios = &mut self.folios;
+        // The large folio being walked: (head, end, pages seen).
+        let mut run: Option<(u64, u64, u16)> = None;
         self.pt.for_each(start, end, |_, e| {
-            frames.push(*e & ADDR);
-            *e = 0;
+            let entry = core::mem::take(e);
+            let phys = entry & ADDR;
+            if let Some((head, fend, n)) = run.as_mut()
+                && (*head..*fend).contains(&phys)
+            {
+                *n += 1;
+                return;
+            }
+            if let Some((head, _, n)) = run.take() {
+                release(folios, head, true, n);
+            }
+            if entry & LARGE == 0 {
+                release(folios, phys, false, 1);
+            } else if let Some((head, fend)) = folio_of(folios, phys) {
+                run = Some((head, fend, 1));
+            }
         });
-        for phys in frames {
-            self.release(phys);
+        if let Some((head, _, n)) = run {
+            release(folios, head, true, n);
         }
     }
 
@@ -427,7 +467,7 @@ impl AddressSpace {
         self.pt.for_each(addr, end, |_, e| {
             let phys = *e & ADDR;
             let cow = *e & COW != 0 || phys == zero;
-            let mut value = phys | flags;
+            let mut value = phys | flags | (*e & LARGE);
             if cow && value & RW != 0 {
                 value = (value & !RW) | COW;
             }

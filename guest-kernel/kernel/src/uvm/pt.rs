@@ -24,6 +24,9 @@ pub const PS: u64 = 1 << 7;
 /// Software bit: copy on write (read-only now, writable by the VMA: a
 /// write fault copies the page).
 pub const COW: u64 = 1 << 9;
+/// Software bit: the page belongs to a folio above order 0 (its
+/// bookkeeping is in the address space's folio map).
+pub const LARGE: u64 = 1 << 10;
 /// No execute (with EFER.NXE).
 pub const NX: u64 = 1 << 63;
 /// The frame bits of an entry.
