@@ -5,8 +5,76 @@
 //! from never-written memory (already zero: the VMM hands RAM over zeroed)
 //! while there is some, and only then from recycled memory, which the
 //! fault path zeroes ([`Folio::zeroed`] tells which).
+//!
+//! Single pages go through a small per-CPU cache, as Linux's pcp lists do:
+//! clean pages are taken from the buddy allocator [`BATCH_ORDER`] at a time
+//! and freed pages wait in the cache up to [`PCP_HIGH`] before they go
+//! back, so most 4 KiB faults never reach the buddy allocator.
+
+use spin::Mutex;
 
 use crate::frame_alloc::{self, FRAME_SIZE};
+
+/// Clean single pages are fetched as one block of this order.
+pub const BATCH_ORDER: usize = 4;
+/// Most freed single pages the cache keeps.
+pub const PCP_HIGH: usize = 64;
+
+/// The per-CPU page cache (one CPU runs user programs).
+struct Pcp {
+    clean: [u64; 1 << BATCH_ORDER],
+    clean_len: usize,
+    dirty: [u64; PCP_HIGH],
+    dirty_len: usize,
+}
+
+static PCP: Mutex<Pcp> = Mutex::new(Pcp {
+    clean: [0; 1 << BATCH_ORDER],
+    clean_len: 0,
+    dirty: [0; PCP_HIGH],
+    dirty_len: 0,
+});
+
+/// A single page: clean from the cache (refilled a batch at a time), else
+/// a recycled one from the cache or the buddy allocator.
+fn alloc_page() -> Option<Folio> {
+    let mut pcp = PCP.lock();
+    if pcp.clean_len == 0
+        && let Some(block) = frame_alloc::alloc_order_zeroed(BATCH_ORDER)
+    {
+        for i in 0..1u64 << BATCH_ORDER {
+            pcp.clean[i as usize] = block + i * FRAME_SIZE;
+        }
+        pcp.clean_len = 1 << BATCH_ORDER;
+    }
+    if pcp.clean_len > 0 {
+        pcp.clean_len -= 1;
+        let phys = pcp.clean[pcp.clean_len];
+        return Some(Folio {
+            phys,
+            order: 0,
+            zeroed: true,
+        });
+    }
+    if let Some(phys) = frame_alloc::alloc_order_zeroed(0) {
+        return Some(Folio {
+            phys,
+            order: 0,
+            zeroed: true,
+        });
+    }
+    let phys = if pcp.dirty_len > 0 {
+        pcp.dirty_len -= 1;
+        pcp.dirty[pcp.dirty_len]
+    } else {
+        frame_alloc::alloc_order(0)?
+    };
+    Some(Folio {
+        phys,
+        order: 0,
+        zeroed: false,
+    })
+}
 
 /// Largest folio order (2 MiB).
 pub const MAX_ORDER: usize = 9;
@@ -30,6 +98,9 @@ pub const fn bytes(order: usize) -> u64 {
 /// A folio of `order` (its contents may be anything: see `zeroed`).
 pub fn alloc(order: usize) -> Option<Folio> {
     assert!(order <= MAX_ORDER, "folio order {order} too large");
+    if order == 0 {
+        return alloc_page();
+    }
     if let Some(phys) = frame_alloc::alloc_order_zeroed(order) {
         return Some(Folio {
             phys,
@@ -47,6 +118,15 @@ pub fn alloc(order: usize) -> Option<Folio> {
 /// Returns a folio taken with [`alloc`] (or a frame from
 /// [`alloc_zeroed_frame`] with order 0).
 pub fn free(phys: u64, order: usize) {
+    if order == 0 {
+        let mut pcp = PCP.lock();
+        if pcp.dirty_len < PCP_HIGH {
+            let n = pcp.dirty_len;
+            pcp.dirty[n] = phys;
+            pcp.dirty_len += 1;
+            return;
+        }
+    }
     // SAFETY: callers return only folios they took from `alloc` with this
     // order and no longer map.
     unsafe { frame_alloc::free_order(phys, order) }
