@@ -124,6 +124,8 @@ bench: build linux-guest referee
 	$(CARGO) run --release -q -p devices --example qat_bench
 	$(CARGO) run --release -q -p guest-mm --example mm_bench
 	$(VMM) --kernel $(GUEST_KERNEL) --cmdline "console=ttyS0 selftest=mmbench" --timeout 60 | grep '^mmbench'
+	$(VMM) --kernel $(GUEST_KERNEL) --initramfs $(INITRAMFS) --timeout 60 \
+	  --cmdline "rdinit=/bin/thp -- figures" | grep '^figure:'
 
 ## fuzz: the BPF verifier's soundness fuzzer at length (FUZZ_CASES programs;
 ## every accepted one must run clean in the checked interpreter).
