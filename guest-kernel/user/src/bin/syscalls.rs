@@ -174,6 +174,23 @@ fn main(args: &Args) -> i32 {
         again,
         &mut f,
     );
+    // A read fault maps the zero page; the write after it copies (COW).
+    let z = sys::mmap_anon(0, 4096, PROT_RW, 0) as u64;
+    let f0 = sys::minor_faults();
+    // SAFETY: `z` is a fresh read-write page of ours.
+    let before = unsafe { core::ptr::read_volatile(z as *const u64) };
+    let f1 = sys::minor_faults();
+    // SAFETY: as above.
+    unsafe { core::ptr::write_volatile(z as *mut u64, 0x5eed) };
+    let f2 = sys::minor_faults();
+    // SAFETY: as above.
+    let after = unsafe { core::ptr::read_volatile(z as *const u64) };
+    check(
+        "zero page on read, copy on write",
+        before == 0 && after == 0x5eed && f1 - f0 == 1 && f2 - f1 == 1,
+        (f2 - f0) as i64,
+        &mut f,
+    );
     println!("syscalls: {f} failed");
     f
 }
