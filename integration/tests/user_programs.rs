@@ -143,6 +143,33 @@ fn test_system_calls_behave_as_linux_documents() {
     assert!(lines_with(&run, "syscalls: ").len() >= 16, "{run}");
 }
 
+/// On kvm-pvm every system call arrives as the user-mode #PF at LSTAR; on
+/// hardware KVM through the SYSCALL entry (and SYSRET back).
+#[test]
+fn test_system_calls_arrive_by_this_hosts_path() {
+    if !kvm_available() {
+        return;
+    }
+    let run = boot("rdinit=/bin/hello");
+    run.expect_code(0);
+    let line = lines_with(&run, "user: system calls: ");
+    assert_eq!(line.len(), 1, "{run}");
+    let numbers: Vec<u64> = line[0]
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (entry, pvm) = (numbers[0], numbers[1]);
+    assert!(
+        entry + pvm >= 3,
+        "write, getpid, exit_group at least:\n{run}"
+    );
+    if std::path::Path::new("/sys/module/kvm_pvm").exists() {
+        assert_eq!(entry, 0, "kvm-pvm: no SYSCALL reaches CPL0:\n{run}");
+    } else {
+        assert_eq!(pvm, 0, "hardware KVM: SYSCALL enters the kernel:\n{run}");
+    }
+}
+
 #[test]
 fn test_missing_init_is_reported() {
     if !kvm_available() {

@@ -5,8 +5,10 @@
 //! `--` on the command line are their extra arguments. Each gets the next
 //! PID (1, 2, ...) and runs until it exits or is killed; then the kernel
 //! prints `user: pid <n> (<path>) exited with status <s>` or `... killed by
-//! signal <sig>` and starts the next. The VM's exit code is the last
-//! program's status (128 + signal if it was killed).
+//! signal <sig>` and starts the next. At the end it prints how the system
+//! calls arrived (`user: system calls: <n> by SYSCALL entry, <m> by the
+//! kvm-pvm #PF at LSTAR`). The VM's exit code is the last program's status
+//! (128 + signal if it was killed).
 
 pub mod exec;
 pub mod files;
@@ -16,6 +18,7 @@ pub mod trap;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
 
 use guest_abi::cpio::Archive;
 use spin::Mutex;
@@ -134,6 +137,11 @@ pub fn run_init(info: &BootInfo) -> u32 {
             }
         };
     }
+    println!(
+        "user: system calls: {} by SYSCALL entry, {} by the kvm-pvm #PF at LSTAR",
+        trap::SYSCALL_ENTRIES.load(Ordering::Relaxed),
+        trap::PVM_SYSCALLS.load(Ordering::Relaxed)
+    );
     code
 }
 

@@ -6,6 +6,8 @@
 //! Linux's (`hello[1]: segfault at 0 ip ... sp ... error 6`). Other
 //! exceptions kill it with the signal Linux would send.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use crate::arch::exception;
 use crate::arch::trap::TrapFrame;
 use crate::arch::user::{self, SYSCALL_VECTOR};
@@ -31,6 +33,11 @@ pub const SIGSEGV: u64 = 11;
 const USER_RFLAGS: u64 = 0x0dd5 | 1 << 18 | 1 << 21;
 /// RFLAGS bits always set on the way back: IF and bit 1.
 const FORCED_RFLAGS: u64 = 0x202;
+
+/// System calls that came in through `syscall_entry` (hardware SYSCALL).
+pub static SYSCALL_ENTRIES: AtomicU64 = AtomicU64::new(0);
+/// System calls that came as kvm-pvm's user-mode #PF at LSTAR.
+pub static PVM_SYSCALLS: AtomicU64 = AtomicU64::new(0);
 
 /// What to do after a trap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +66,7 @@ pub fn handle(frame: &mut TrapFrame) {
         };
         match frame.vector {
             SYSCALL_VECTOR => {
+                SYSCALL_ENTRIES.fetch_add(1, Ordering::Relaxed);
                 let action = syscall::dispatch(process, frame);
                 // SYSRET to a non-canonical RIP would fault in ring 0: iretq.
                 if frame.rip >= 1 << 47 {
@@ -69,6 +77,7 @@ pub fn handle(frame: &mut TrapFrame) {
             14 => {
                 let cr2 = exception::cr2();
                 if user::is_pvm_syscall(frame, cr2) {
+                    PVM_SYSCALLS.fetch_add(1, Ordering::Relaxed);
                     frame.rip = frame.rcx;
                     frame.rflags = frame.r11;
                     syscall::dispatch(process, frame)
