@@ -437,3 +437,24 @@ fn test_slabinfo_line_shape() {
     let line = info.to_string();
     assert!(line.starts_with("kmalloc-64             1     63     64   63    1 : tunables    0    0    0 : slabdata      1      1      0"), "{line}");
 }
+
+#[test]
+fn test_kmalloc_compile_time_caches_match_run_time_ones() {
+    let pages = Pages::new(4 * MIB);
+    let built = Kmalloc::with_defaults(&pages);
+    let run = Kmalloc::new(&SlubConfig::default(), &pages).unwrap();
+    for (a, b) in built.caches().iter().zip(run.caches()) {
+        assert_eq!((a.name(), a.layout()), (b.name(), b.layout()));
+        assert_eq!(a.min_partial(), b.min_partial());
+    }
+}
+
+#[test]
+fn test_global_slub_debug_init_uses_red_zoned_caches() {
+    let pages = Box::leak(Box::new(Pages::new(4 * MIB)));
+    let global = GlobalSlub::new(&*pages, panic_on_error);
+    let k = global.init(debug_config()).unwrap();
+    assert!(k.caches().iter().all(|c| c.layout().red_left > 0));
+    let again = global.init(SlubConfig::default()).unwrap();
+    assert!(std::ptr::eq(k, again), "the first init wins");
+}

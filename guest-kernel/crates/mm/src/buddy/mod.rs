@@ -116,7 +116,7 @@ impl core::fmt::Display for FreeError {
 }
 
 /// Most ranges [`BuddyAllocator::new`] takes.
-pub const MAX_RANGES: usize = 64;
+pub const MAX_RANGES: usize = 32;
 
 /// The buddy allocator over a set of memory ranges.
 #[derive(Debug)]

@@ -100,7 +100,8 @@ pub struct KmemCache<B: SlabBackend> {
     layout: Layout,
     /// Clears the offset inside a slab (slabs are naturally aligned).
     slab_mask: usize,
-    fp: FreePointer,
+    /// The freelist-hardening secret.
+    random: AtomicUsize,
     ctor: Option<Ctor>,
     debug: bool,
     poison: bool,
@@ -137,23 +138,53 @@ impl<B: SlabBackend> KmemCache<B> {
         config: &SlubConfig,
         backend: B,
     ) -> Self {
+        let tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
+        Self::from_parts(name, layout, ctor, config, backend, tag)
+    }
+
+    /// A cache built at compile time: `tag` must be unique among caches
+    /// (those from [`Self::new`] count up from 1).
+    pub(super) const fn from_parts(
+        name: &'static str,
+        layout: Layout,
+        ctor: Option<Ctor>,
+        config: &SlubConfig,
+        backend: B,
+        tag: usize,
+    ) -> Self {
         Self {
             name,
             layout,
             slab_mask: !(layout.slab_bytes() - 1),
-            fp: FreePointer {
-                offset: layout.fp_offset,
-                random: config.random,
-            },
+            random: AtomicUsize::new(config.random),
             ctor,
             debug: config.debug,
             poison: config.debug && ctor.is_none(),
-            tag: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
+            tag,
             min_partial: min_partial(layout.object_size),
             cpus: [const { CpuSlab::new() }; MAX_CPUS],
             partial: Mutex::new(Partial::new()),
             nr_slabs: AtomicUsize::new(0),
             backend,
+        }
+    }
+
+    /// Sets the freelist-hardening secret; refused (`false`) once the
+    /// cache holds a slab (its free pointers are encoded with the old one).
+    pub fn set_random(&self, random: usize) -> bool {
+        if self.nr_slabs.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        self.random.store(random, Ordering::Relaxed);
+        true
+    }
+
+    /// How free pointers are stored.
+    #[inline]
+    fn fp(&self) -> FreePointer {
+        FreePointer {
+            offset: self.layout.fp_offset,
+            random: self.random.load(Ordering::Relaxed),
         }
     }
 
@@ -228,7 +259,7 @@ impl<B: SlabBackend> KmemCache<B> {
         if obj == 0 {
             return None;
         }
-        cpu.freelist.store(self.fp.get(obj), Ordering::Relaxed);
+        cpu.freelist.store(self.fp().get(obj), Ordering::Relaxed);
         Some(obj)
     }
 
@@ -243,7 +274,7 @@ impl<B: SlabBackend> KmemCache<B> {
         if head == obj {
             return Err(SlabError::DoubleFree { obj });
         }
-        self.fp.set(obj, head);
+        self.fp().set(obj, head);
         cpu.freelist.store(obj, Ordering::Relaxed);
         Ok(true)
     }
@@ -296,7 +327,7 @@ impl<B: SlabBackend> KmemCache<B> {
         let h = unsafe { &mut *header(base, &self.layout) };
         let mut list = core::mem::take(&mut h.freelist);
         if list == 0 {
-            list = slab::carve(base, h, &self.layout, self.fp, |obj| self.prepare(obj));
+            list = slab::carve(base, h, &self.layout, self.fp(), |obj| self.prepare(obj));
         }
         // Everything formatted is now handed out or on the CPU freelist.
         h.inuse = h.fresh;
@@ -380,7 +411,7 @@ impl<B: SlabBackend> KmemCache<B> {
             return Err(SlabError::DoubleFree { obj });
         }
         let was_full = h.freelist == 0 && h.fresh as usize == self.layout.objects;
-        self.fp.set(obj, h.freelist);
+        self.fp().set(obj, h.freelist);
         h.freelist = obj;
         h.inuse -= 1;
         if h.frozen != 0 {
@@ -456,11 +487,11 @@ impl<B: SlabBackend> KmemCache<B> {
         let h = unsafe { &mut *header(base, &self.layout) };
         if head != 0 {
             let (mut tail, mut count) = (head, 1);
-            while self.fp.get(tail) != 0 {
-                tail = self.fp.get(tail);
+            while self.fp().get(tail) != 0 {
+                tail = self.fp().get(tail);
                 count += 1;
             }
-            self.fp.set(tail, h.freelist);
+            self.fp().set(tail, h.freelist);
             h.freelist = head;
             h.inuse -= count;
         }
@@ -492,7 +523,7 @@ impl<B: SlabBackend> KmemCache<B> {
             let mut obj = cpu.freelist.load(Ordering::Relaxed);
             while obj != 0 {
                 cpu_free += 1;
-                obj = self.fp.get(obj);
+                obj = self.fp().get(obj);
             }
         }
         let num_objs = slabs * layout.objects;

@@ -92,12 +92,60 @@ fn class_aligned(size: usize, align: usize) -> Option<usize> {
     Some(if align > natural { index + 1 } else { index })
 }
 
+/// Tags of the caches [`Kmalloc::with_defaults`] builds (far above those
+/// counted up at run time).
+const KMALLOC_TAG: usize = 1 << 40;
+
+/// Kmalloc cache `i` with the default configuration, at compile time.
+const fn default_cache<B: SlabBackend + Copy>(i: usize, backend: B) -> KmemCache<B> {
+    let size = KMALLOC_SIZES[i];
+    let layout = match Layout::new(size, 1 << size.trailing_zeros(), false, false, 1) {
+        Ok(layout) => layout,
+        Err(_) => panic!("a kmalloc size has no layout"),
+    };
+    KmemCache::from_parts(
+        NAMES[i],
+        layout,
+        None,
+        &SlubConfig::DEFAULT,
+        backend,
+        KMALLOC_TAG + i,
+    )
+}
+
 /// The kmalloc caches and large-allocation accounting.
 #[derive(Debug)]
 pub struct Kmalloc<B: SlabBackend + Clone> {
     caches: [KmemCache<B>; 13],
     backend: B,
     large_pages: AtomicUsize,
+}
+
+impl<B: SlabBackend + Copy> Kmalloc<B> {
+    /// The caches with [`SlubConfig::DEFAULT`], computed at compile time
+    /// (nothing to do at boot; [`Self::set_random`] before the first
+    /// allocation sets a boot-time secret).
+    pub const fn with_defaults(backend: B) -> Self {
+        Self {
+            caches: [
+                default_cache(0, backend),
+                default_cache(1, backend),
+                default_cache(2, backend),
+                default_cache(3, backend),
+                default_cache(4, backend),
+                default_cache(5, backend),
+                default_cache(6, backend),
+                default_cache(7, backend),
+                default_cache(8, backend),
+                default_cache(9, backend),
+                default_cache(10, backend),
+                default_cache(11, backend),
+                default_cache(12, backend),
+            ],
+            backend,
+            large_pages: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl<B: SlabBackend + Clone> Kmalloc<B> {
@@ -125,6 +173,12 @@ impl<B: SlabBackend + Clone> Kmalloc<B> {
             backend,
             large_pages: AtomicUsize::new(0),
         })
+    }
+
+    /// Sets every cache's freelist-hardening secret; `false` if a cache
+    /// already holds a slab (see [`KmemCache::set_random`]).
+    pub fn set_random(&self, random: usize) -> bool {
+        self.caches.iter().all(|c| c.set_random(random))
     }
 
     /// The caches, smallest first.

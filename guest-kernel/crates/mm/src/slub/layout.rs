@@ -51,7 +51,7 @@ impl Layout {
     /// `debug` move the free pointer after the object (where a constructed
     /// or poisoned object cannot overwrite it). `nr_cpus` sets Linux's
     /// `min_objects`.
-    pub fn new(
+    pub const fn new(
         size: usize,
         align: usize,
         ctor: bool,
@@ -61,7 +61,7 @@ impl Layout {
         if size == 0 || !align.is_power_of_two() {
             return Err(LayoutError::Invalid);
         }
-        let align = align.max(WORD);
+        let align = if align > WORD { align } else { WORD };
         let (red_left, red_end, fp_offset) = if debug {
             // A word of red zone past a word-aligned object; otherwise the
             // padding up to the next word is the red zone.
@@ -76,9 +76,15 @@ impl Layout {
             // The middle of the object, so small overflows miss it.
             (0, size, (size / 2) & !(WORD - 1))
         };
-        let used = red_left + (fp_offset + WORD).max(size);
-        let stride = align_up(used, align);
-        let order = calculate_order(stride, nr_cpus).ok_or(LayoutError::TooLarge)?;
+        let body = if fp_offset + WORD > size {
+            fp_offset + WORD
+        } else {
+            size
+        };
+        let stride = align_up(red_left + body, align);
+        let Some(order) = calculate_order(stride, nr_cpus) else {
+            return Err(LayoutError::TooLarge);
+        };
         Ok(Self {
             object_size: size,
             stride,
@@ -105,27 +111,56 @@ const fn objects_in(order: usize, stride: usize) -> usize {
 /// The order whose slabs of `stride`-byte objects waste at most a fraction
 /// of their bytes (1/16, else 1/8, 1/4, 1/2) and hold at least
 /// `4 * (fls(nr_cpus) + 1)` objects where the costly order allows.
-fn calculate_order(stride: usize, nr_cpus: usize) -> Option<usize> {
-    let fls = (usize::BITS - nr_cpus.max(1).leading_zeros()) as usize;
-    let max_objects = objects_in(SLUB_MAX_ORDER, stride).max(1);
-    let min_objects = (4 * (fls + 1)).min(max_objects);
+const fn calculate_order(stride: usize, nr_cpus: usize) -> Option<usize> {
+    let cpus = if nr_cpus > 1 { nr_cpus } else { 1 };
+    let fls = (usize::BITS - cpus.leading_zeros()) as usize;
+    let mut max_objects = objects_in(SLUB_MAX_ORDER, stride);
+    if max_objects == 0 {
+        max_objects = 1;
+    }
+    let mut min_objects = 4 * (fls + 1);
+    if min_objects > max_objects {
+        min_objects = max_objects;
+    }
     let min_order = get_order(min_objects * stride);
-    for fraction in [16, 8, 4, 2] {
-        for order in min_order..=SLUB_MAX_ORDER {
+    let mut fraction = 16;
+    while fraction > 1 {
+        let mut order = min_order;
+        while order <= SLUB_MAX_ORDER {
             let bytes = PAGE_SIZE << order;
             let objects = objects_in(order, stride);
             if objects > 0 && bytes - objects * stride <= bytes / fraction {
                 return Some(order);
             }
+            order += 1;
         }
+        fraction /= 2;
     }
-    (get_order(stride + HEADER_BYTES)..=MAX_PAGE_ORDER).find(|&o| objects_in(o, stride) > 0)
+    let mut order = get_order(stride + HEADER_BYTES);
+    while order <= MAX_PAGE_ORDER {
+        if objects_in(order, stride) > 0 {
+            return Some(order);
+        }
+        order += 1;
+    }
+    None
 }
 
 /// `min_partial`: empty slabs a cache keeps on its partial list,
 /// `clamp(ilog2(size) / 2, 5, 10)`.
-pub fn min_partial(size: usize) -> usize {
-    (size.max(1).ilog2() as usize / 2).clamp(5, 10)
+pub const fn min_partial(size: usize) -> usize {
+    let half_log = if size > 1 {
+        size.ilog2() as usize / 2
+    } else {
+        0
+    };
+    if half_log < 5 {
+        5
+    } else if half_log > 10 {
+        10
+    } else {
+        half_log
+    }
 }
 
 #[cfg(test)]

@@ -43,13 +43,18 @@ pub struct SlubConfig {
     pub nr_cpus: usize,
 }
 
+impl SlubConfig {
+    /// No debugging, a fixed secret, one CPU.
+    pub const DEFAULT: Self = Self {
+        debug: false,
+        random: 0x5bd1_e995_9e37_79b9,
+        nr_cpus: 1,
+    };
+}
+
 impl Default for SlubConfig {
     fn default() -> Self {
-        Self {
-            debug: false,
-            random: 0x5bd1_e995_9e37_79b9,
-            nr_cpus: 1,
-        }
+        Self::DEFAULT
     }
 }
 
