@@ -65,6 +65,19 @@ fn main(args: &Args) -> i32 {
         slept,
         &mut f,
     );
+    // gettimeofday, time, getcwd
+    let mut tv = [0u64; 2];
+    let r = call(96, [tv.as_mut_ptr() as u64, 0, 0, 0, 0, 0]);
+    let t = call(201, [0; 6]);
+    check(
+        "gettimeofday/time",
+        r == 0 && tv[1] < 1_000_000 && (t as u64).abs_diff(tv[0]) <= 1,
+        r,
+        &mut f,
+    );
+    let mut cwd = [0xffu8; 8];
+    let r = call(79, [cwd.as_mut_ptr() as u64, 8, 0, 0, 0, 0]);
+    check("getcwd", r == 2 && &cwd[..2] == b"/\0", r, &mut f);
     // arch_prctl
     let r = call(158, [0x1002, 0x1234_5000, 0, 0, 0, 0]);
     let mut fs = 0u64;

@@ -1,5 +1,5 @@
-//! uname, arch_prctl, clock_gettime, nanosleep, rt_sigaction,
-//! rt_sigprocmask, getrusage.
+//! uname, arch_prctl, clock_gettime, gettimeofday, time, getcwd,
+//! nanosleep, rt_sigaction, rt_sigprocmask, getrusage.
 
 use guest_abi::errno::EINVAL;
 use guest_abi::nr::{ARCH_GET_FS, ARCH_SET_FS};
@@ -75,6 +75,40 @@ pub fn clock_gettime(p: &mut Process, a: Args) -> SysResult {
     ts[8..].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
     copy_to_user(&mut p.mm, tp, &ts)?;
     Ok(0)
+}
+
+pub fn gettimeofday(p: &mut Process, a: Args) -> SysResult {
+    let [tv, tz, ..] = a.0;
+    let ns = now_ns();
+    if tv != 0 {
+        let mut buf = [0u8; 16];
+        buf[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        buf[8..].copy_from_slice(&(ns % 1_000_000_000 / 1000).to_le_bytes());
+        copy_to_user(&mut p.mm, tv, &buf)?;
+    }
+    if tz != 0 {
+        copy_to_user(&mut p.mm, tz, &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+pub fn time(p: &mut Process, a: Args) -> SysResult {
+    let seconds = now_ns() / 1_000_000_000;
+    if a.0[0] != 0 {
+        copy_to_user(&mut p.mm, a.0[0], &seconds.to_le_bytes())?;
+    }
+    Ok(seconds)
+}
+
+/// getcwd: the working directory is always `/`; returns the length with
+/// the NUL, as the system call does.
+pub fn getcwd(p: &mut Process, a: Args) -> SysResult {
+    let [buf, size, ..] = a.0;
+    if size < 2 {
+        return Err(guest_abi::errno::ERANGE);
+    }
+    copy_to_user(&mut p.mm, buf, b"/\0")?;
+    Ok(2)
 }
 
 pub fn nanosleep(p: &mut Process, a: Args) -> SysResult {

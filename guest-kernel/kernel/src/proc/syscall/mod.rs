@@ -52,6 +52,9 @@ pub fn dispatch(p: &mut Process, frame: &mut TrapFrame) -> Action {
             Ok(u64::from(p.pid))
         }
         nr::CLOCK_GETTIME => misc::clock_gettime(p, a),
+        nr::GETTIMEOFDAY => misc::gettimeofday(p, a),
+        nr::TIME => misc::time(p, a),
+        nr::GETCWD => misc::getcwd(p, a),
         nr::NANOSLEEP => misc::nanosleep(p, a),
         nr::SCHED_YIELD => Ok(0),
         nr::RT_SIGACTION => misc::rt_sigaction(p, a),
