@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the user programs into a cpio "newc" initramfs for our kernel:
-#   /init -> bin/hello-musl (symlink), /bin/{hello,efault,segv,thp,syscalls} (no_std
+#   /init -> bin/hello-musl (symlink), /bin/{hello,efault,segv,thp,syscalls,bpf} (no_std
 #   Rust), /bin/hello-musl (musl-gcc -static) and /bin/hello-pie (static-pie).
 # Usage: mkinitramfs.sh <dir with the Rust programs> <output.cpio>
 set -euo pipefail
@@ -11,7 +11,7 @@ musl=/usr/lib/x86_64-linux-musl
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin"
-for prog in hello efault segv thp syscalls; do
+for prog in hello efault segv thp syscalls bpf; do
     cp "$rust_dir/$prog" "$stage/bin/$prog"
 done
 musl-gcc -static -O2 -Wall -o "$stage/bin/hello-musl" "$here/c/hello.c"

@@ -38,6 +38,7 @@ pub const SET_TID_ADDRESS: u64 = 218;
 pub const CLOCK_GETTIME: u64 = 228;
 pub const EXIT_GROUP: u64 = 231;
 pub const OPENAT: u64 = 257;
+pub const BPF: u64 = 321;
 
 /// `arch_prctl` code: set the FS base.
 pub const ARCH_SET_FS: u64 = 0x1002;

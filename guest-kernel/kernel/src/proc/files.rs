@@ -1,6 +1,8 @@
 //! A process's open files: the console (fds 0-2), read-only initramfs
-//! files and directories, and [`crate::sysfs`] pseudo files.
+//! files and directories, [`crate::sysfs`] pseudo files, and BPF maps and
+//! programs ([`crate::proc::syscall::bpf`]).
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use guest_abi::cpio::Archive;
@@ -45,6 +47,10 @@ pub enum File {
         /// Opened for writing.
         write: bool,
     },
+    /// A BPF map (`BPF_MAP_CREATE`); programs that use it hold it too.
+    BpfMap(Arc<spin::Mutex<guest_bpf::maps::Map>>),
+    /// A verified BPF program (`BPF_PROG_LOAD`).
+    BpfProg(Arc<crate::proc::syscall::bpf::Prog>),
 }
 
 /// The descriptor table.
@@ -92,6 +98,11 @@ impl Files {
     /// Opens `path` with `flags` (`open(2)`'s); returns the lowest free fd.
     pub fn open(&mut self, archive: &Archive<'static>, path: &str, flags: u64) -> Result<u64, i64> {
         let file = open_file(archive, path, flags)?;
+        self.install(file)
+    }
+
+    /// Puts `file` at the lowest free fd.
+    pub fn install(&mut self, file: File) -> Result<u64, i64> {
         let free = self.table.iter().position(Option::is_none);
         let fd = match free {
             Some(i) => i,
@@ -147,6 +158,7 @@ impl File {
         let (data, pos): (&[u8], &mut usize) = match self {
             Self::Console => return Ok(0),
             Self::Dir => return Err(EISDIR),
+            Self::BpfMap(_) | Self::BpfProg(_) => return Err(EINVAL),
             Self::Ram { data, pos } => (data, pos),
             Self::Pseudo { text, pos, .. } => (text, pos),
         };
@@ -166,6 +178,7 @@ impl File {
             Self::Pseudo {
                 node, write: true, ..
             } => sysfs::write(*node, buf).map(|()| buf.len()),
+            Self::BpfMap(_) | Self::BpfProg(_) => Err(EINVAL),
             _ => Err(EBADF),
         }
     }
@@ -195,6 +208,8 @@ impl File {
             Self::Ram { data, .. } => (guest_abi::cpio::S_IFREG | 0o755, data.len() as u64),
             Self::Dir => (guest_abi::cpio::S_IFDIR | 0o755, 0),
             Self::Pseudo { text, .. } => (guest_abi::cpio::S_IFREG | 0o644, text.len() as u64),
+            // anon_inode_getfd's inode: mode 0600, no type bits.
+            Self::BpfMap(_) | Self::BpfProg(_) => (0o600, 0),
         }
     }
 }

@@ -44,6 +44,20 @@ impl HashIndex {
         Ok(())
     }
 
+    /// The key after `key` in the index's order; the first key when `key`
+    /// is absent or not present (as Linux's hash maps restart).
+    pub(super) fn next_key(&self, key: Option<&[u8]>) -> Option<Vec<u8>> {
+        use core::ops::Bound;
+        match key.filter(|k| self.keys.contains_key(*k)) {
+            Some(k) => self
+                .keys
+                .range::<[u8], _>((Bound::Excluded(k), Bound::Unbounded))
+                .next()
+                .map(|(k, _)| k.clone()),
+            None => self.keys.keys().next().cloned(),
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
         self.keys.len()
     }

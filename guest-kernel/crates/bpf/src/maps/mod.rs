@@ -206,6 +206,22 @@ impl Map {
         }
     }
 
+    /// `BPF_MAP_GET_NEXT_KEY`: the key after `key` (`None`, a missing or
+    /// out-of-range key: the first one); `ENOENT` after the last.
+    pub fn next_key(&self, key: Option<&[u8]>) -> Result<Vec<u8>, Errno> {
+        match &self.index {
+            Some(index) => index.next_key(key).ok_or(Errno::NoEnt),
+            None => {
+                let next = match key.and_then(|k| array::index(&self.def, k)) {
+                    Some(i) if i + 1 >= self.def.max_entries => return Err(Errno::NoEnt),
+                    Some(i) => i + 1,
+                    None => 0,
+                };
+                Ok(next.to_le_bytes().to_vec())
+            }
+        }
+    }
+
     /// Number of present elements.
     pub fn len(&self) -> usize {
         match &self.index {

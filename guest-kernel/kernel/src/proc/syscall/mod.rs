@@ -2,6 +2,7 @@
 //! RSI, RDX, R10, R8, R9, result (or -errno) in RAX. Unknown numbers get
 //! -ENOSYS and are counted per process.
 
+pub mod bpf;
 mod fs;
 mod misc;
 mod mm;
@@ -60,6 +61,7 @@ pub fn dispatch(p: &mut Process, frame: &mut TrapFrame) -> Action {
         nr::RT_SIGACTION => misc::rt_sigaction(p, a),
         nr::RT_SIGPROCMASK => misc::rt_sigprocmask(p, a),
         nr::GETRUSAGE => misc::getrusage(p, a),
+        nr::BPF => bpf::bpf(p, a),
         _ => {
             *p.unknown_syscalls.entry(number).or_insert(0) += 1;
             Err(ENOSYS)
