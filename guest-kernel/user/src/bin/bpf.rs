@@ -30,6 +30,7 @@ const EBADF: i64 = -9;
 const EACCES: i64 = -13;
 const EFAULT: i64 = -14;
 const EINVAL: i64 = -22;
+const ENOSPC: i64 = -28;
 
 /// `union bpf_attr`, 8-byte aligned, 144 bytes (Linux 6.8's size).
 #[repr(C, align(8))]
@@ -212,6 +213,20 @@ fn main(_: &Args) -> i32 {
     );
     let r = elem(MAP_DELETE_ELEM, hash, &k2 as *const u32 as u64, 0, 0);
     c.check("hash delete of a missing key: ENOENT", r == ENOENT, r);
+    let mut hk = 0u32;
+    let r1 = elem(MAP_GET_NEXT_KEY, hash, 0, &mut hk as *mut u32 as u64, 0);
+    let r2 = elem(
+        MAP_GET_NEXT_KEY,
+        hash,
+        &k1 as *const u32 as u64,
+        &mut hk as *mut u32 as u64,
+        0,
+    );
+    c.check(
+        "hash get_next_key: the key, then ENOENT",
+        r1 == 0 && hk == k1 && r2 == ENOENT,
+        r2,
+    );
     c.check("close hash map", sys::close(hash as u64) == 0, hash);
 
     // XDP: if data + 4 <= data_end, map[0] = {first packet word, count + 1};
@@ -310,6 +325,18 @@ fn main(_: &Args) -> i32 {
         r,
     );
     println!("bpf: reject reason: {reason}");
+    let mut small = [0u8; 16];
+    let r = prog_load(&good, &mut small);
+    c.check("good program, log too small: ENOSPC", r == ENOSPC, r);
+    let mut a = Attr::new()
+        .u32(0, PROG_TYPE_XDP)
+        .u32(4, good.len() as u32)
+        .u64(8, good.as_ptr() as u64)
+        .u64(16, c"GPL".as_ptr() as u64)
+        .u32(28, log.len() as u32)
+        .u64(32, log.as_mut_ptr() as u64);
+    let r = bpf(PROG_LOAD, &mut a);
+    c.check("log buffer without log_level: EINVAL", r == EINVAL, r);
     let r = prog_load(&bad[..0], &mut log);
     c.check("empty program: E2BIG", r == E2BIG, r);
     let mut a = Attr::new()
