@@ -94,7 +94,10 @@ fn elem(cmd: u64, fd: i64, key: u64, value: u64, flags: u64) -> i64 {
 }
 
 fn prog_load(prog: &[[u8; 8]], log: &mut [u8]) -> i64 {
-    let license = c"GPL";
+    prog_load_licensed(prog, log, c"GPL")
+}
+
+fn prog_load_licensed(prog: &[[u8; 8]], log: &mut [u8], license: &core::ffi::CStr) -> i64 {
     let mut a = Attr::new()
         .u32(0, PROG_TYPE_XDP)
         .u32(4, prog.len() as u32)
@@ -346,6 +349,36 @@ fn main(_: &Args) -> i32 {
         .u64(16, c"GPL".as_ptr() as u64);
     let r = bpf(PROG_LOAD, &mut a);
     c.check("instructions at a bad pointer: EFAULT", r == EFAULT, r);
+
+    // bpf_trace_printk("hi\n"): GPL-only.
+    let printk = [
+        insn(0x62, 10, 0, -4, 0x000a_6968), // *(u32 *)(r10 - 4) = "hi\n\0"
+        insn(0xbf, 1, 10, 0, 0),            // r1 = r10
+        insn(0x07, 1, 0, 0, -4),            // r1 += -4
+        insn(0xb7, 2, 0, 0, 4),             // r2 = 4
+        insn(0x85, 0, 0, 0, 6),             // call bpf_trace_printk
+        insn(0xb7, 0, 0, 0, XDP_PASS as i32),
+        insn(0x95, 0, 0, 0, 0),
+    ];
+    let mut log = [0u8; 1024];
+    let r = prog_load_licensed(&printk, &mut log, c"MIT");
+    c.check(
+        "trace_printk from a non-GPL program: EINVAL",
+        r == EINVAL && text(&log).contains("cannot call GPL-restricted function"),
+        r,
+    );
+    let tp = prog_load(&printk, &mut log);
+    let mut a = Attr::new()
+        .u32(0, tp as u32)
+        .u32(8, 64)
+        .u64(16, packet.as_ptr() as u64);
+    let r = bpf(PROG_TEST_RUN, &mut a);
+    c.check(
+        "trace_printk from a GPL program runs",
+        tp >= 3 && r == 0 && a.get_u32(4) == XDP_PASS,
+        r,
+    );
+    sys::close(tp as u64);
 
     c.check("close program", sys::close(prog as u64) == 0, prog);
     let mut a = Attr::new()

@@ -7,6 +7,9 @@
 //! `BPF_MAP_GET_NEXT_KEY` (4), `BPF_PROG_LOAD` (5), `BPF_PROG_TEST_RUN`
 //! (10); anything else is `EINVAL`, as Linux answers unknown commands.
 //!
+//! A program that is not GPL-compatible (`license`) may not call
+//! `bpf_trace_printk`, Linux's only `gpl_only` helper among ours (EINVAL).
+//!
 //! A program's `BPF_PSEUDO_MAP_FD`/`BPF_PSEUDO_MAP_VALUE` loads name the
 //! process's map fds; at load they are resolved to the map objects (the
 //! program holds them, so closing the map fd keeps the map alive) and
@@ -71,6 +74,10 @@ const BPF_F_TEST_REG_INVARIANTS: u32 = 1 << 7;
 const PROG_FLAGS_KNOWN: u32 = 0xff;
 /// `BPF_LD | BPF_IMM | BPF_DW`.
 const LD_IMM64: u8 = 0x18;
+/// `BPF_JMP | BPF_CALL`.
+const CALL: u8 = 0x85;
+/// The one `gpl_only` helper we implement: `bpf_trace_printk` (6).
+const GPL_ONLY_HELPER: i32 = guest_bpf::helpers::id::TRACE_PRINTK;
 /// `BPF_PSEUDO_MAP_FD` / `_VALUE` / `_IDX` / `_IDX_VALUE`.
 const PSEUDO_MAP_FD: u8 = 1;
 const PSEUDO_MAP_VALUE: u8 = 2;
@@ -389,10 +396,15 @@ fn prog_load(p: &mut Process, attr: &Attr, uattr: u64, size: usize) -> SysResult
         Err(ENAMETOOLONG) => Vec::new(),
         Err(e) => return Err(e),
     };
-    // GPL-only helpers are not told apart yet: the license is only read.
-    let _gpl = matches!(
+    // license_is_gpl_compatible
+    let gpl = matches!(
         license.as_slice(),
-        b"GPL" | b"GPL v2" | b"GPL and additional rights" | b"Dual BSD/GPL" | b"Dual MIT/GPL"
+        b"GPL"
+            | b"GPL v2"
+            | b"GPL and additional rights"
+            | b"Dual BSD/GPL"
+            | b"Dual MIT/GPL"
+            | b"Dual MPL/GPL"
     );
     let mut bytes = vec![0u8; insn_cnt * 8];
     copy_from_user(&mut p.mm, &mut bytes, attr.u64(8))?;
@@ -412,11 +424,22 @@ fn prog_load(p: &mut Process, attr: &Attr, uattr: u64, size: usize) -> SysResult
         ..Config::new(prog_type).with_caps(Caps::ROOT)
     };
     let verdict = with_maps(&maps, |set| verifier::verify_raw(&slots, set, &cfg));
-    let (result, log) = match verdict {
+    let (mut result, mut log) = match verdict {
         Ok(v) => (Ok(()), v.log),
         Err(e) => (Err(i64::from(e.errno.code())), e.log),
     };
-    let mut result = result;
+    if result.is_ok()
+        && !gpl
+        && let Some(pc) = slots
+            .iter()
+            .position(|s| s.code == CALL && s.src == 0 && s.imm == GPL_ONLY_HELPER)
+    {
+        // check_helper_call: bpf_trace_printk is gpl_only.
+        result = Err(EINVAL);
+        log = alloc::format!(
+            "{pc}: (85) call bpf_trace_printk#6\ncannot call GPL-restricted function from non-GPL compatible program\n"
+        );
+    }
     if level != 0 {
         let truncated = write_log(p, &log, level, log_buf, log_size)?;
         if truncated && result.is_ok() {
