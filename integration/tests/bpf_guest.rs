@@ -38,7 +38,7 @@ fn test_bpf_syscall_maps_prog_load_test_run_and_verifier_reject() {
             "bpf: reject reason: invalid access to packet, off=0 size=4, R2(id=0,off=0,r=0)",
         )
         .expect_stdout_line("bpf_trace_printk: hi")
-        .expect_stdout_line("bpf: 29 checks, 0 failed")
+        .expect_stdout_line("bpf: 30 checks, 0 failed")
         .expect_stdout_line("user: pid 1 (/bin/bpf) exited with status 0");
     let failed: Vec<&str> = run
         .stdout

@@ -21,6 +21,7 @@ const PROG_LOAD: u64 = 5;
 const PROG_TEST_RUN: u64 = 10;
 const MAP_TYPE_HASH: u32 = 1;
 const MAP_TYPE_ARRAY: u32 = 2;
+const PROG_TYPE_SOCKET_FILTER: u32 = 1;
 const PROG_TYPE_XDP: u32 = 6;
 const XDP_PASS: u32 = 2;
 
@@ -98,8 +99,17 @@ fn prog_load(prog: &[[u8; 8]], log: &mut [u8]) -> i64 {
 }
 
 fn prog_load_licensed(prog: &[[u8; 8]], log: &mut [u8], license: &core::ffi::CStr) -> i64 {
+    prog_load_typed(PROG_TYPE_XDP, prog, log, license)
+}
+
+fn prog_load_typed(
+    prog_type: u32,
+    prog: &[[u8; 8]],
+    log: &mut [u8],
+    license: &core::ffi::CStr,
+) -> i64 {
     let mut a = Attr::new()
-        .u32(0, PROG_TYPE_XDP)
+        .u32(0, prog_type)
         .u32(4, prog.len() as u32)
         .u64(8, prog.as_ptr() as u64)
         .u64(16, license.as_ptr() as u64)
@@ -379,6 +389,24 @@ fn main(_: &Args) -> i32 {
         r,
     );
     sys::close(tp as u64);
+
+    // A socket filter returning skb->len: the packet past its Ethernet header.
+    let skb_len = [
+        insn(0x61, 0, 1, 0, 0), // r0 = *(u32 *)(r1 + 0)    skb->len
+        insn(0x95, 0, 0, 0, 0), // exit
+    ];
+    let sf = prog_load_typed(PROG_TYPE_SOCKET_FILTER, &skb_len, &mut log, c"GPL");
+    let mut a = Attr::new()
+        .u32(0, sf as u32)
+        .u32(8, 64)
+        .u64(16, packet.as_ptr() as u64);
+    let r = bpf(PROG_TEST_RUN, &mut a);
+    c.check(
+        "socket filter sees skb->len 50 of a 64-byte frame",
+        sf >= 3 && r == 0 && a.get_u32(4) == 50,
+        i64::from(a.get_u32(4)),
+    );
+    sys::close(sf as u64);
 
     c.check("close program", sys::close(prog as u64) == 0, prog);
     let mut a = Attr::new()
