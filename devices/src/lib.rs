@@ -10,9 +10,9 @@ pub mod bus;
 pub mod iaa;
 pub mod legacy;
 pub mod pci;
+pub mod qat;
 #[cfg(test)]
 mod test_util;
-pub mod qat;
 pub mod trace;
 pub mod virtio;
 

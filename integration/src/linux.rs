@@ -105,9 +105,11 @@ pub fn build_initramfs_with(name: &str, script: &str, overlay: Option<&Path>) ->
     let init = scratch_file(&format!("{name}.init"), init_script(script).as_bytes());
     let out = init.with_extension("cpio");
     let mut command = Command::new("bash");
-    command
-        .arg(scripts_dir().join("linux-guest.sh"))
-        .args(["initramfs", init.to_str().unwrap(), out.to_str().unwrap()]);
+    command.arg(scripts_dir().join("linux-guest.sh")).args([
+        "initramfs",
+        init.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
     if let Some(overlay) = overlay {
         command.arg(overlay);
     }
