@@ -52,12 +52,10 @@ pub struct Bank {
     pub int_flag_en: u32,
     /// INT_SRCSEL.
     pub int_srcsel: u32,
-    /// INT_COL_EN: rings whose responses interrupt.
+    /// INT_COL_EN: rings whose responses raise the (coalesced) interrupt.
     pub int_col_en: u32,
     /// INT_COL_CTL.
     pub int_col_ctl: u32,
-    /// INT_FLAG_AND_COL: the driver's interrupt enable.
-    pub int_flag_and_col: u32,
     /// EXP_STAT: rings that faulted (write 1 to clear).
     pub exp_stat: u32,
     /// EXP_INT_EN.
@@ -81,6 +79,17 @@ pub enum Effect {
     Fault(usize),
 }
 
+impl Effect {
+    /// [`Effect::Rearm`] when an enable write turns something on.
+    fn rearm_if(value: u32) -> Self {
+        if value != 0 {
+            Effect::Rearm
+        } else {
+            Effect::None
+        }
+    }
+}
+
 impl Bank {
     /// E_STAT: bit r = ring r is empty.
     pub fn empty_status(&self) -> u32 {
@@ -101,11 +110,21 @@ impl Bank {
         !self.rings[RX].is_empty()
     }
 
-    /// Whether a response interrupt may fire (ring 1 enabled for coalesced
-    /// interrupts and the driver's enable set).
+    /// INT_FLAG_AND_COL as read: the rings enabled for either interrupt.
+    pub fn int_flag_and_col(&self) -> u32 {
+        self.int_flag_en | self.int_col_en
+    }
+
+    /// Whether a response interrupt may fire: the RX ring is enabled for
+    /// the coalesced or the flag interrupt.
+    ///
+    /// INT_FLAG_AND_COL is not a third enable: a write sets INT_FLAG_EN
+    /// and INT_COL_EN together (Linux's ISR writes 0 to silence the bank,
+    /// its bottom half the ring mask to re-enable it). Linux never writes
+    /// it before the first interrupt: `adf_enable_ring_irq` only sets
+    /// INT_COL_EN, which must be enough to interrupt.
     pub fn interrupt_enabled(&self) -> bool {
-        let bit = 1 << RX;
-        self.int_col_en & bit != 0 && self.int_flag_and_col & bit != 0
+        self.int_flag_and_col() & (1 << RX) != 0
     }
 
     /// A CSR read at `offset` within the bank.
@@ -122,7 +141,7 @@ impl Bank {
             INT_SRCSEL => self.int_srcsel,
             INT_COL_EN => self.int_col_en,
             INT_COL_CTL => self.int_col_ctl,
-            INT_FLAG_AND_COL => self.int_flag_and_col,
+            INT_FLAG_AND_COL => self.int_flag_and_col(),
             EXP_STAT => self.exp_stat,
             EXP_INT_EN => self.exp_int_en,
             RING_SRV_ARB_EN => self.arb_en,
@@ -172,18 +191,21 @@ impl Bank {
                 }
                 return if r == TX { Effect::Kick } else { Effect::None };
             }
-            INT_FLAG_EN => self.int_flag_en = value,
+            INT_FLAG_EN => {
+                self.int_flag_en = value;
+                return Effect::rearm_if(value);
+            }
             INT_FLAG => self.int_flag &= !value,
             INT_SRCSEL => self.int_srcsel = value,
-            INT_COL_EN => self.int_col_en = value,
+            INT_COL_EN => {
+                self.int_col_en = value;
+                return Effect::rearm_if(value);
+            }
             INT_COL_CTL => self.int_col_ctl = value,
             INT_FLAG_AND_COL => {
-                self.int_flag_and_col = value;
-                return if value != 0 {
-                    Effect::Rearm
-                } else {
-                    Effect::None
-                };
+                self.int_flag_en = value;
+                self.int_col_en = value;
+                return Effect::rearm_if(value);
             }
             EXP_STAT => self.exp_stat &= !value,
             EXP_INT_EN => self.exp_int_en = value,
@@ -267,6 +289,27 @@ mod tests {
         assert_eq!(b.read(RING_TAIL), 0);
         let mut unsized_bank = Bank::default();
         assert_eq!(unsized_bank.write(RING_TAIL, 128), Effect::Fault(TX));
+    }
+
+    #[test]
+    fn test_col_enable_alone_interrupts_and_flag_and_col_sets_both_enables() {
+        let mut b = sized();
+        assert!(!b.interrupt_enabled(), "off at reset");
+        // adf_enable_ring_irq: INT_COL_EN only, never INT_FLAG_AND_COL.
+        assert_eq!(b.write(INT_COL_EN, 1 << RX), Effect::Rearm);
+        assert!(b.interrupt_enabled());
+        assert_eq!(b.read(INT_FLAG_AND_COL), 1 << RX);
+        // The ISR silences the bank, the bottom half re-enables it.
+        assert_eq!(b.write(INT_FLAG_AND_COL, 0), Effect::None);
+        assert!(!b.interrupt_enabled());
+        assert_eq!((b.read(INT_COL_EN), b.read(INT_FLAG_EN)), (0, 0));
+        assert_eq!(b.write(INT_FLAG_AND_COL, 1 << RX), Effect::Rearm);
+        assert!(b.interrupt_enabled());
+        assert_eq!(b.read(INT_COL_EN), 1 << RX);
+        // The flag interrupt alone enables it too.
+        b.write(INT_COL_EN, 0);
+        b.write(INT_FLAG_EN, 1 << RX);
+        assert!(b.interrupt_enabled());
     }
 
     #[test]

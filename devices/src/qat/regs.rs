@@ -195,7 +195,8 @@ pub const INT_SRCSEL: u64 = 0x174;
 pub const INT_COL_EN: u64 = 0x17c;
 /// Coalescing control: bit 31 enable, timer below.
 pub const INT_COL_CTL: u64 = 0x180;
-/// Combined interrupt enable (the ISR writes 0, the bottom half the mask).
+/// INT_FLAG_EN and INT_COL_EN written together (Linux's ISR writes 0,
+/// its bottom half the ring mask); reads the rings either enables.
 pub const INT_FLAG_AND_COL: u64 = 0x184;
 /// Exception status: bit r = ring r faulted (DMA outside guest memory,
 /// bad configuration); write 1 to clear.

@@ -64,7 +64,16 @@ pub fn process(mem: &GuestMemory, req: &Request) -> Response {
     }
 }
 
-/// The request's source and destination buffers (the same list in place).
+/// The request's source and destination buffers (the same list in place)
+/// and the working copy of the payload the slices operate on.
+///
+/// The device reads its input through the source list and writes its
+/// output through the destination list. Out of place they may differ in
+/// length: Linux's authenc encryption passes AAD ‖ plaintext as the
+/// source and expects AAD ‖ ciphertext ‖ digest in the destination. The
+/// working copy therefore spans the longer of the two: the source's bytes,
+/// then the destination's own bytes past the source's end, so that writing
+/// it back leaves everything the device did not produce as it was.
 struct Data {
     src: Buffers,
     dst: Option<Buffers>,
@@ -80,36 +89,76 @@ impl Data {
         } else {
             Some(Buffers::parse(mem, req.dst_addr(), sgl, req.dst_length())?)
         };
-        let payload = src.read(mem, 0, src.total())?;
+        let mut payload = src.read(mem, 0, src.total())?;
+        if let Some(dst) = &dst {
+            if dst.total() > src.total() {
+                let tail = dst.read(mem, src.total(), dst.total() - src.total())?;
+                payload.extend_from_slice(&tail);
+            }
+        }
         Ok(Self { src, dst, payload })
     }
 
-    fn region(&mut self, (offset, len): (u64, u64)) -> Result<&mut [u8], LaError> {
-        self.src.check(offset, len)?;
-        self.payload
-            .get_mut(offset as usize..(offset + len) as usize)
-            .ok_or(LaError::Malformed)
+    /// The list results are written through.
+    fn out(&self) -> &Buffers {
+        self.dst.as_ref().unwrap_or(&self.src)
     }
 
-    /// Writes the result: the changed regions in place, or the whole
-    /// payload out of place.
+    fn slice(&mut self, (offset, len): (u64, u64)) -> Result<&mut [u8], LaError> {
+        let end = offset.checked_add(len).ok_or(LaError::Malformed)?;
+        let (start, end) = (
+            usize::try_from(offset).map_err(|_| LaError::Malformed)?,
+            usize::try_from(end).map_err(|_| LaError::Malformed)?,
+        );
+        self.payload.get_mut(start..end).ok_or(LaError::Malformed)
+    }
+
+    /// A region the device only reads (hashed or compared): it must lie in
+    /// the source.
+    fn input(&mut self, region: (u64, u64)) -> Result<&mut [u8], LaError> {
+        self.src.check(region.0, region.1)?;
+        self.slice(region)
+    }
+
+    /// A region the device transforms (the cipher region): read from the
+    /// source, written to the destination.
+    fn through(&mut self, region: (u64, u64)) -> Result<&mut [u8], LaError> {
+        self.src.check(region.0, region.1)?;
+        self.out().check(region.0, region.1)?;
+        self.slice(region)
+    }
+
+    /// A region the device only writes (a digest in the buffer): it must
+    /// lie in the destination.
+    fn output(&mut self, region: (u64, u64)) -> Result<&mut [u8], LaError> {
+        self.out().check(region.0, region.1)?;
+        self.slice(region)
+    }
+
+    /// Writes the result: the changed regions in place; out of place, the
+    /// source's payload (as far as the destination reaches) with the
+    /// changed regions, and the destination's bytes past the source's end
+    /// untouched except where the device wrote.
     fn write_back(&self, mem: &GuestMemory, changed: &[(u64, u64)]) -> Result<(), LaError> {
+        let piece = |offset: u64, len: u64| {
+            self.payload
+                .get(offset as usize..(offset + len) as usize)
+                .ok_or(LaError::Malformed)
+        };
         match &self.dst {
             None => {
                 for &(offset, len) in changed {
-                    let bytes = self
-                        .payload
-                        .get(offset as usize..(offset + len) as usize)
-                        .ok_or(LaError::Malformed)?;
-                    self.src.write(mem, offset, bytes)?;
+                    self.src.write(mem, offset, piece(offset, len)?)?;
                 }
             }
             Some(dst) => {
+                let n = dst.total().min(self.src.total());
+                dst.write(mem, 0, piece(0, n)?)?;
                 for &(offset, len) in changed {
-                    dst.check(offset, len)?;
+                    if offset.saturating_add(len) > n {
+                        dst.write(mem, offset, piece(offset, len)?)?;
+                    }
                 }
-                let n = (dst.total() as usize).min(self.payload.len());
-                dst.write(mem, 0, self.payload.get(..n).unwrap_or_default())?;
             }
         }
         Ok(())
@@ -144,7 +193,7 @@ fn run(mem: &GuestMemory, req: &Request) -> Result<(), LaError> {
         let region = cipher_region(req);
         let (config, key) = cipher_setup(req, &cd)?;
         let iv = iv(mem, req)?;
-        config.apply(key, &iv, data.region(region)?)?;
+        config.apply(key, &iv, data.through(region)?)?;
         changed.push(region);
     }
     if cmd == CMD_CIPHER_HASH {
@@ -187,7 +236,7 @@ fn authenticate(
     data: &mut Data,
     changed: &mut Vec<(u64, u64)>,
 ) -> Result<(), LaError> {
-    let message = data.region(a.region)?;
+    let message = data.input(a.region)?;
     let full = match &a.hmac {
         None => a.alg.digest(message),
         Some((inner, outer, absorbed)) => {
@@ -203,7 +252,7 @@ fn authenticate(
     let digest = full.get(..a.digest_len).ok_or(LaError::Malformed)?;
     if a.compare {
         let expected = match a.at {
-            DigestAt::Buffer(offset) => data.region((offset, a.compare_len as u64))?.to_vec(),
+            DigestAt::Buffer(offset) => data.input((offset, a.compare_len as u64))?.to_vec(),
             DigestAt::Address(addr) => read_vec(mem, addr, a.compare_len)?,
         };
         let computed = digest.get(..a.compare_len).ok_or(LaError::Malformed)?;
@@ -214,7 +263,7 @@ fn authenticate(
     if a.write {
         match a.at {
             DigestAt::Buffer(offset) => {
-                data.region((offset, digest.len() as u64))?
+                data.output((offset, digest.len() as u64))?
                     .copy_from_slice(digest);
                 changed.push((offset, digest.len() as u64));
             }
@@ -252,10 +301,10 @@ fn run_gcm(
     let mut changed = vec![region];
     match req.cmd_id() {
         CMD_CIPHER_HASH => {
-            let tag = gcm::seal(&key, &iv, &aad, data.region(region)?, tag_len)?;
+            let tag = gcm::seal(&key, &iv, &aad, data.through(region)?, tag_len)?;
             match at {
                 DigestAt::Buffer(offset) => {
-                    data.region((offset, tag.len() as u64))?
+                    data.output((offset, tag.len() as u64))?
                         .copy_from_slice(&tag);
                     changed.push((offset, tag.len() as u64));
                 }
@@ -264,10 +313,10 @@ fn run_gcm(
         }
         CMD_HASH_CIPHER => {
             let tag = match at {
-                DigestAt::Buffer(offset) => data.region((offset, tag_len as u64))?.to_vec(),
+                DigestAt::Buffer(offset) => data.input((offset, tag_len as u64))?.to_vec(),
                 DigestAt::Address(addr) => read_vec(mem, addr, tag_len)?,
             };
-            gcm::open(&key, &iv, &aad, data.region(region)?, &tag)?;
+            gcm::open(&key, &iv, &aad, data.through(region)?, &tag)?;
         }
         _ => return Err(LaError::Unsupported),
     }

@@ -391,7 +391,8 @@ impl Driver {
 
     /// A ring pair on `bank` as `adf_create_ring` makes it: rings filled
     /// with the empty signature, sizes by code, base, response interrupt
-    /// enabled with coalescing, arbitration on.
+    /// enabled with coalescing (`adf_enable_ring_irq`: INT_COL_EN and
+    /// INT_COL_CTL, never INT_FLAG_AND_COL), arbitration on.
     pub fn ring_pair(&mut self, bank: usize, tx_code: u32, rx_code: u32) -> RingPair {
         let tx_bytes = ring_bytes(tx_code).unwrap();
         let rx_bytes = ring_bytes(rx_code).unwrap();
@@ -411,7 +412,6 @@ impl Driver {
         }
         self.set_csr(bank, INT_COL_EN, 1 << 1);
         self.set_csr(bank, INT_COL_CTL, INT_COL_CTL_ENABLE | 0x27ff);
-        self.set_csr(bank, INT_FLAG_AND_COL, 1 << 1);
         self.set_csr(bank, RING_SRV_ARB_EN, 1);
         RingPair {
             bank,

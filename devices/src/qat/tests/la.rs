@@ -234,7 +234,9 @@ fn test_hmac_from_precomputes_rfc2202_and_rfc4231_case_2() {
 }
 
 /// authenc(hmac(sha), cbc(aes)) as qat_alg_aead_init_{enc,dec}_session
-/// and qat_alg_aead_{enc,dec} build it; `buf` = AAD || text || digest room.
+/// and qat_alg_aead_{enc,dec} build it; `buf` = the source payload, AAD ‖
+/// text (‖ digest room, or the digest to check). `dst_len`: None in place,
+/// else an out-of-place destination of that many bytes (pre-filled 0x55).
 #[allow(clippy::too_many_arguments)] // mirrors the driver's request fields
 fn authenc(
     d: &mut Driver,
@@ -246,17 +248,16 @@ fn authenc(
     assoclen: u32,
     cryptlen: u32,
     buf: &[u8],
-    in_place: bool,
+    dst_len: Option<usize>,
 ) -> (u8, Vec<u8>) {
     let digest = sha.digest();
     let blk = sha.auth_block(auth_key, digest);
     let mut cd = vec![0u8; 384];
     let mut r;
     let (src, src_segs) = scattered(d, buf, 3);
-    let (dst, dst_segs) = if in_place {
-        (src, src_segs.clone())
-    } else {
-        scattered(d, &vec![0u8; buf.len()], 2)
+    let (dst, dst_segs) = match dst_len {
+        None => (src, src_segs.clone()),
+        Some(n) => scattered(d, &vec![0x55u8; n], 2),
     };
     let alg = 3 + (enc_key.len() as u32 - 16) / 8;
     if !decrypt {
@@ -322,7 +323,7 @@ fn test_authenc_hmac_sha256_cbc_aes_encrypt_verify_and_tamper() {
         16,
         32,
         &buf,
-        true,
+        None,
     );
     let mut expected = aad.clone();
     expected.extend_from_slice(&hex(
@@ -342,7 +343,7 @@ fn test_authenc_hmac_sha256_cbc_aes_encrypt_verify_and_tamper() {
         16,
         64,
         &out,
-        false,
+        Some(out.len()),
     );
     assert_eq!((st, &back[16..48]), (0, &hex(PT)[..32]));
     let mut bad = out.clone();
@@ -357,7 +358,7 @@ fn test_authenc_hmac_sha256_cbc_aes_encrypt_verify_and_tamper() {
         16,
         64,
         &bad,
-        true,
+        None,
     );
     assert_eq!(st & 0x80, 0x80, "tag mismatch is a crypto error (-EBADMSG)");
 }
@@ -380,7 +381,7 @@ fn test_authenc_sha1_and_sha512_round_trip_out_of_place() {
             8,
             64,
             &buf,
-            false,
+            Some(buf.len()),
         );
         assert_eq!(st, 0);
         assert_eq!(&out[..8], &[0xaa; 8], "AAD passes through");
@@ -394,10 +395,81 @@ fn test_authenc_sha1_and_sha512_round_trip_out_of_place() {
             8,
             64 + digest as u32,
             &out,
-            true,
+            None,
         );
         assert_eq!((st, &back[8..72]), (0, &hex(PT)[..]));
     }
+}
+
+/// Out of place as Linux's testmgr and IPsec do it: the source holds AAD ‖
+/// plaintext only, the device writes ciphertext and digest through the
+/// destination list; decryption reads AAD ‖ ciphertext ‖ digest and
+/// writes AAD ‖ plaintext into a destination without digest room.
+#[test]
+fn test_authenc_out_of_place_with_source_and_destination_of_different_lengths() {
+    let (mut d, mut ring) = setup();
+    let aad = hex("00112233445566778899aabbccddeeff");
+    let auth_key: Vec<u8> = (0..32).collect();
+    let ct = hex("7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2");
+    let tag = hex("ab6adfbbc403b325336bea25b868217c57039c8a6833a5c48a02392c9a7a7a09");
+    let plain = [aad.clone(), hex(PT)[..32].to_vec()].concat();
+    let sealed = [aad.clone(), ct, tag].concat();
+    let seal = |d: &mut Driver, ring: &mut RingPair, dst_len| {
+        authenc(
+            d,
+            ring,
+            Sha::Sha256,
+            &hex(KEY128),
+            &auth_key,
+            false,
+            16,
+            32,
+            &plain,
+            Some(dst_len),
+        )
+    };
+    let (st, out) = seal(&mut d, &mut ring, 80);
+    assert_eq!((st, &out), (0, &sealed));
+    // A longer destination: what follows the digest stays as it was.
+    let (st, out) = seal(&mut d, &mut ring, 90);
+    assert_eq!(
+        (st, &out[..80], &out[80..]),
+        (0, &sealed[..], &[0x55; 10][..])
+    );
+    // No room for the digest in the destination: an error, nothing written
+    // past the destination.
+    let (st, _) = seal(&mut d, &mut ring, 70);
+    assert_eq!(st & 0x80, 0x80);
+    // Verify-then-decrypt: the digest is read from the source.
+    let (st, out) = authenc(
+        &mut d,
+        &mut ring,
+        Sha::Sha256,
+        &hex(KEY128),
+        &auth_key,
+        true,
+        16,
+        64,
+        &sealed,
+        Some(48),
+    );
+    assert_eq!((st, &out), (0, &plain));
+    let mut forged = sealed.clone();
+    forged[79] ^= 1;
+    let (st, out) = authenc(
+        &mut d,
+        &mut ring,
+        Sha::Sha256,
+        &hex(KEY128),
+        &auth_key,
+        true,
+        16,
+        64,
+        &forged,
+        Some(48),
+    );
+    assert_eq!(st & 0x80, 0x80, "tag mismatch is -EBADMSG");
+    assert_eq!(out, vec![0x55; 48], "nothing written on a mismatch");
 }
 
 /// AES-GCM (project convention, spec 9.7): tag at auth_res_addr.

@@ -107,6 +107,35 @@ fn test_rx_full_stalls_and_head_write_resumes() {
     assert_eq!(got, 10);
 }
 
+/// Linux never writes INT_FLAG_AND_COL before its first interrupt (only
+/// its ISR and bottom half do): a ring made by `adf_create_ring` must
+/// interrupt on its very first response.
+#[test]
+fn test_first_response_of_a_linux_ring_interrupts() {
+    let mut d = Driver::new();
+    d.probe();
+    let mut ring = d.ring_pair(3, 7, 6);
+    assert_eq!(
+        d.csr(3, INT_FLAG_AND_COL),
+        1 << 1,
+        "INT_COL_EN shows through"
+    );
+    let cd = d.put(&cipher_block(0x23, &[7; 16]));
+    let data = d.put(&[0u8; 16]);
+    let list = buffer_list(&mut d, &[(data, 16)]);
+    let mut r = la_request(0, LA_FLAGS, cd, 10, list, list, 1);
+    cipher_params(&mut r, 0, 16, &[0; 16]);
+    cipher_ctrl(&mut r, 16, 0, 4);
+    d.msi.take();
+    d.submit(&mut ring, &r);
+    d.run();
+    assert_eq!(d.msi.take(), vec![3], "the first response interrupts");
+    assert_eq!(d.responses(&mut ring).len(), 1);
+    d.submit(&mut ring, &r);
+    d.run();
+    assert_eq!(d.msi.take(), vec![3], "and the next, after the bottom half");
+}
+
 #[test]
 fn test_rearm_with_pending_responses_fires_again() {
     let mut d = Driver::new();
