@@ -298,11 +298,8 @@ fn test_authenc_seals_in_place_and_rejects_a_flipped_tag() {
 }
 
 /// Linux's encrypt out of place: the source list holds only AAD ‖ PT; the
-/// device writes CT and the digest into the destination list. The model
-/// checks the digest region against the source list and fails the request
-/// (devices/src/qat/la/mod.rs, `Data::region`).
+/// device writes CT and the digest into the destination list.
 #[test]
-#[ignore = "devices/qat: out-of-place CIPHER_HASH wants the digest region inside the source list"]
 fn test_authenc_seals_out_of_place_with_a_source_of_aad_and_plaintext() {
     let rig = QatRig::new();
     let qat = rig.probe(true);
