@@ -11,6 +11,10 @@ use crate::exit::ExitCode;
 use crate::hal::KernelHal;
 use crate::{boot, cmdline, msi, pci, println};
 
+/// How long the count of MSI-X interrupts may take to catch up with the
+/// completed requests.
+const MSI_SETTLE_MS: u64 = 100;
+
 /// What to issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Plan {
@@ -74,6 +78,11 @@ pub fn run() -> ExitCode {
             return ExitCode::Failure;
         }
     }
+    // Completions are read from the used ring, which the device fills
+    // before its MSI-X message lands: give the interrupts a bounded moment
+    // to arrive before counting them.
+    let expected = u64::from(plan.count);
+    KernelHal::new().wait_until(MSI_SETTLE_MS, &mut || msi::count() >= expected);
     let op = if plan.write { "write" } else { "read" };
     println!(
         "blkbench: {} {op} requests of {} bytes, {} MSI-X interrupts",
