@@ -119,10 +119,24 @@ fn test_qat_batches_cost_well_under_one_exit_per_request() {
             "console=ttyS0 selftest=qatbench qatbench={BATCHES}:{size}"
         ));
         run.expect_code(0);
-        run.expect_stdout_line(&format!(
+        // One doorbell per batch; completions are polled from the ring, and
+        // the device may coalesce responses served in one pass into one
+        // MSI-X message, so interrupts number between 1 and the batches.
+        let prefix = format!(
             "qatbench: {BATCHES} batches of {size} AES-128-CBC requests of 64 bytes, \
-             {BATCHES} doorbells, {BATCHES} MSI-X interrupts"
-        ));
+             {BATCHES} doorbells, "
+        );
+        let interrupts: u32 = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.strip_suffix(" MSI-X interrupts"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}N MSI-X interrupts` line:\n{run}"));
+        assert!(
+            (1..=BATCHES).contains(&interrupts),
+            "{interrupts} MSI-X interrupts for {BATCHES} batches:\n{run}"
+        );
         let ((base_exits, base_ms), (exits_n, ms)) = (exits(&base), exits(&run));
         let requests = f64::from(BATCHES) * size as f64;
         let per_request = (exits_n - base_exits) / requests;
